@@ -1,0 +1,1 @@
+"""Bundled example cases (data only)."""

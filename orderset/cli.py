@@ -1,0 +1,139 @@
+"""The `orderset` command line.
+
+Exit status: 0 on success, 2 on bad input (one line naming the field), 1 on an internal error
+or a failing plugin. On any error no output file is created, and an existing one is untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.resources
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from orderset import __version__
+from orderset.errors import InputError, PluginError
+from orderset.renderers import RENDERERS
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+EXAMPLE_PREFIX = "example:"
+
+
+def bundled_examples() -> dict[str, Path]:
+    """Bundled example cases by name (file name without .json)."""
+    root = importlib.resources.files("orderset.examples")
+    return {
+        Path(entry.name).stem: Path(str(entry))
+        for entry in root.iterdir()
+        if entry.name.endswith(".json")
+    }
+
+
+def resolve_case_path(arg: str) -> Path:
+    """A path, or `example:NAME` for a bundled example case."""
+    if arg.startswith(EXAMPLE_PREFIX):
+        name = arg[len(EXAMPLE_PREFIX) :]
+        examples = bundled_examples()
+        if name not in examples:
+            raise InputError(arg, f"no bundled example (known: {', '.join(sorted(examples))})")
+        return examples[name]
+    return Path(arg)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_INPUT, f"orderset: error: {message}\n")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="orderset", description="ANE order sets from a patient case.")
+    parser.add_argument("--version", action="version", version=f"orderset {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    build = sub.add_parser("build", help="build the order set for a case")
+    build.add_argument("case", help="case JSON file, or example:NAME for a bundled example")
+    build.add_argument("--profile", help="institution profile (TOML)")
+    build.add_argument("--format", choices=sorted(RENDERERS), default="json")
+    build.add_argument("-o", "--output", help="output file (default: standard output)")
+    build.add_argument(
+        "--disable", action="append", default=[], metavar="NAME", help="disable a plugin by name"
+    )
+    build.add_argument(
+        "--skip-broken-plugins",
+        action="store_true",
+        help="if a third-party plugin fails to load, continue without it (an alert says so)",
+    )
+
+    plugins = sub.add_parser("plugins", help="list the loaded plugins and their hooks")
+    plugins.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    sub.add_parser("examples", help="list the bundled example cases")
+    return parser
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from orderset.engine import build_order_set
+    from orderset.loader import load_case
+    from orderset.output import write_atomic
+    from orderset.plugin_manager import make_host
+    from orderset.renderers import render
+
+    case = load_case(resolve_case_path(args.case))
+    host = make_host(disable=args.disable, continue_on_error=args.skip_broken_plugins)
+    order_set = build_order_set(case, profile=args.profile, host=host)
+    data = render(order_set, args.format)
+    if args.output:
+        write_atomic(args.output, data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    return EXIT_OK
+
+
+def _cmd_plugins(args: argparse.Namespace) -> int:
+    from orderset.plugin_manager import make_host
+
+    host = make_host(continue_on_error=True)
+    if args.json:
+        rows = [
+            {"name": p.name, "version": p.version, "source": p.source, "hooks": list(p.hooks)}
+            for p in host.plugins
+        ]
+        failed = [{"name": f.name, "error": f.error} for f in host.failures]
+        print(json.dumps({"plugins": rows, "failed": failed}, indent=2))
+        return EXIT_OK
+    for p in host.plugins:
+        print(f"{p.name}  {p.version}  {p.source}")
+        print(f"    hooks: {', '.join(p.hooks)}")
+    for f in host.failures:
+        print(f"{f.name}  FAILED: {f.error}")
+    return EXIT_OK
+
+
+def _cmd_examples(_args: argparse.Namespace) -> int:
+    for name in sorted(bundled_examples()):
+        print(f"{EXAMPLE_PREFIX}{name}")
+    return EXIT_OK
+
+
+COMMANDS = {"build": _cmd_build, "plugins": _cmd_plugins, "examples": _cmd_examples}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except InputError as exc:
+        print(f"orderset: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except PluginError as exc:
+        print(f"orderset: plugin error: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+    except BrokenPipeError:  # pragma: no cover - output piped into `head`
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""Shared dosing arithmetic, so no plugin writes its own: per-kg doses with a maximum, weight
+bands, rounding to a measurable increment (ROUND-1), volumes and the calculation line.
+
+pint does the unit arithmetic (a per-kg dose in the wrong dimension raises), and the result is
+carried as a Decimal for rounding so binary noise (425.99999999999994) never moves a dose
+across a rounding step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import Generic, TypeVar
+
+import pint
+from attrs import frozen
+
+from orderset import units
+from orderset.formatting import format_number, format_quantity, to_decimal
+from orderset.model import Calculation
+
+T = TypeVar("T")
+
+#: ROUND-1: a rounded dose may differ from the (capped) calculated dose by at most this share.
+ROUND_1_MAX_DEVIATION_PERCENT = Decimal(10)
+
+
+def weight_quantity(weight_kg: Decimal) -> pint.Quantity:
+    return units.Quantity(float(weight_kg), units.kg)
+
+
+def _dec(q: pint.Quantity, unit: pint.Unit) -> Decimal:
+    return to_decimal(q.to(unit).magnitude)
+
+
+def round_to_increment(
+    capped: Decimal, increment: Decimal, maximum: Decimal | None
+) -> tuple[Decimal, Decimal, bool]:
+    """ROUND-1 on plain numbers in one unit: (given, deviation %, pharmacist review).
+
+    Nearest increment, halves up; if that exceeds the maximum, round down instead. When the
+    rounded dose is more than 10% from the capped dose (or rounds to zero) keep the capped dose
+    unrounded and flag it for pharmacist review.
+    """
+    if increment <= 0:
+        raise ValueError("rounding increment must be more than zero")
+    steps = (capped / increment).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    rounded = steps * increment
+    if maximum is not None and rounded > maximum:
+        rounded = (capped / increment).quantize(Decimal(1), rounding=ROUND_FLOOR) * increment
+    rounded = rounded.normalize() if rounded else Decimal(0)
+    if capped == 0:
+        return capped, Decimal(0), True
+    deviation = ((rounded - capped) / capped * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    if rounded <= 0 or abs(deviation) > ROUND_1_MAX_DEVIATION_PERCENT:
+        return capped, Decimal(0), True
+    return rounded, deviation, False
+
+
+def weight_based_dose(
+    per_kg: pint.Quantity,
+    weight_kg: Decimal,
+    *,
+    unit: pint.Unit,
+    increment: pint.Quantity,
+    maximum: pint.Quantity | None = None,
+    label: str | None = None,
+) -> Calculation:
+    """per_kg x weight, capped at `maximum`, rounded by ROUND-1, with its calculation line.
+
+    `unit` is the drug unit of the result (from `units.DRUG_UNITS`); `label` overrides how it
+    is printed ("mg PE"). A per-kg dose whose dimension does not give `unit` raises.
+    """
+    calculated_q = (per_kg * weight_quantity(weight_kg)).to(unit)
+    calculated = _dec(calculated_q, unit).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
+    max_value = _dec(maximum, unit) if maximum is not None else None
+    capped = min(calculated, max_value) if max_value is not None else calculated
+    given, deviation, review = round_to_increment(capped, _dec(increment, unit), max_value)
+
+    per_kg_label = f"{label}/kg" if label else None
+    text = (
+        f"{format_quantity(per_kg, per_kg_label)} x {format_number(weight_kg)} kg"
+        f" = {_fmt(calculated, unit, label)}"
+    )
+    if max_value is not None:
+        text += f"; max {_fmt(max_value, unit, label)}"
+    text += f"; given {_fmt(given, unit, label)}"
+    if review:
+        text += (
+            f" (not rounded: the nearest {_fmt(_dec(increment, unit), unit, label)} step is more"
+            " than 10% away; pharmacist review)"
+        )
+    elif max_value is not None and calculated > max_value:
+        text += " (capped at maximum)"
+    return Calculation(
+        text=text,
+        calculated=units.Quantity(float(calculated), unit),
+        given=units.Quantity(float(given), unit),
+        per_kg=per_kg,
+        weight_kg=weight_kg,
+        maximum=maximum,
+        capped=max_value is not None and calculated > max_value,
+        increment=increment,
+        deviation_percent=deviation,
+        pharmacist_review=review,
+    )
+
+
+def fixed_dose(
+    amount: pint.Quantity, *, reason: str, unit: pint.Unit, label: str | None = None
+) -> Calculation:
+    """A dose that does not scale with weight (a weight band or an adult dose), with its reason."""
+    value = _dec(amount, unit)
+    return Calculation(
+        text=f"{reason}: {_fmt(value, unit, label)}",
+        calculated=amount.to(unit),
+        given=amount.to(unit),
+        maximum=None,
+    )
+
+
+def _fmt(value: Decimal, unit: pint.Unit, label: str | None) -> str:
+    return format_quantity(units.Quantity(float(value), unit), label)
+
+
+@frozen
+class Band(Generic[T]):
+    """One weight (or age) band: applies while the value is under `upper` (or up to it when
+    `inclusive`); the last band has no upper bound."""
+
+    value: T
+    upper: Decimal | None = None
+    inclusive: bool = False
+
+
+def select_band(x: Decimal, bands: Sequence[Band[T]]) -> Band[T]:
+    """The first band that contains `x`; band edges are exact Decimal comparisons."""
+    for band in bands:
+        if band.upper is None or x < band.upper or (band.inclusive and x == band.upper):
+            return band
+    raise ValueError(f"{x} falls outside every band")
+
+
+def volume_for(
+    dose: pint.Quantity, concentration: pint.Quantity, places: str = "0.01"
+) -> pint.Quantity:
+    """Volume in mL that holds `dose` at `concentration`, rounded half up to `places` mL."""
+    volume = _dec(dose / concentration, units.mL).quantize(Decimal(places), rounding=ROUND_HALF_UP)
+    return units.Quantity(float(volume), units.mL)
+
+
+def pump_rate(volume: pint.Quantity, over: pint.Quantity) -> pint.Quantity:
+    """Pump rate in mL/h, rounded half up to the 0.1 mL/h a pump can be set to (ROUND-1)."""
+    rate = _dec(volume / over, units.mL_per_h).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return units.Quantity(float(rate), units.mL_per_h)

@@ -1,0 +1,216 @@
+"""Build an order set: validate the profile, ask every plugin, check what they return.
+
+The engine is where the safety rules that hold for every plugin live, so no plugin can forget
+them: dose units and caps are checked, orders graded `analogue` or `unconfirmed` are never
+pre-selected unless the profile says so, profile selection overrides are applied, duplicate
+order ids fail the build, and two plugins ordering the same drug raise a conflict alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from orderset import units
+from orderset.context import BuildContext
+from orderset.errors import PluginError
+from orderset.formulary import Formulary, Product
+from orderset.model import Alert, Case, Order, OrderSet
+from orderset.plugin_manager import PluginHost, make_host
+from orderset.settings import (
+    Setting,
+    Settings,
+    apply_formulary_overrides,
+    read_profile,
+    resolve_settings,
+)
+
+#: Settings the engine itself reads (declared like a plugin's, so profiles are checked alike).
+ENGINE_SETTINGS = (
+    Setting(
+        "institution", "name", "", "Institution name printed on the sheet and sent in HL7.", str
+    ),
+    Setting(
+        "institution",
+        "weight_max_age_days",
+        7,
+        "A dosing weight measured longer ago than this raises an alert (not a clinical rule).",
+        int,
+        minimum=0,
+        maximum=365,
+    ),
+)
+NOT_PRESELECTED_GRADES = ("analogue", "unconfirmed")
+
+
+def load_settings(host: PluginHost, profile: Mapping[str, Any] | str | Path | None) -> Settings:
+    """Validate a profile (a parsed mapping or a TOML path) against every declared setting."""
+    data = read_profile(profile) if isinstance(profile, str | Path) else profile
+    return resolve_settings([*ENGINE_SETTINGS, *host.settings()], data)
+
+
+def build_formulary(host: PluginHost, settings: Settings) -> Formulary:
+    products: dict[str, Product] = {}
+    for info, product in host.formulary(settings):
+        products[product.key] = attrs.evolve(product, source=f"plugin:{info.name}")
+    return Formulary(apply_formulary_overrides(products, settings.formulary_overrides))
+
+
+def build_order_set(
+    case: Case,
+    *,
+    profile: Mapping[str, Any] | str | Path | None = None,
+    host: PluginHost | None = None,
+    disable: Sequence[str] = (),
+) -> OrderSet:
+    """The order set for one validated case. Raises InputError for a bad profile and
+    PluginError (naming the plugin) when a plugin fails; never returns a partial set."""
+    host = host or make_host(disable=disable)
+    settings = load_settings(host, profile)
+    formulary = build_formulary(host, settings)
+    context = BuildContext(case=case, settings=settings, formulary=formulary)
+
+    orders = [_checked(order) for order in host.orders(context)]
+    _refuse_duplicate_ids(orders)
+    orders = [_apply_selection(order, settings) for order in orders]
+    plugin_rank = {p.name: i for i, p in enumerate(host.plugins)}
+    orders.sort(key=lambda o: (o.section.rank, plugin_rank[o.plugin]))
+    ordered = tuple(orders)
+
+    alerts = [*_engine_alerts(context, ordered), *host.alerts(context, ordered)]
+    alerts.extend(_conflict_alerts(ordered))
+    alerts.extend(
+        Alert(
+            id=f"PLUGIN-LOAD-{f.name}",
+            severity="warning",
+            text=f"Plugin {f.name} was skipped: {f.error}. Its orders are missing from this set.",
+        )
+        for f in host.failures
+    )
+    return OrderSet(
+        case=case,
+        orders=ordered,
+        alerts=tuple(sorted(alerts, key=_alert_rank)),
+        plugins=host.plugins,
+        profile_name=settings.profile_name,
+        institution=settings.get("institution", "name"),
+    )
+
+
+def _alert_rank(alert: Alert) -> int:
+    return ("critical", "warning", "info").index(alert.severity)
+
+
+def _checked(order: Order) -> Order:
+    """Refuse a medication order whose dose is missing, in the wrong dimension or over its cap."""
+    if not order.rule_id or not order.id:
+        raise PluginError(order.plugin, f"order {order.text!r} has no rule id")
+    if order.kind != "medication":
+        return order
+    if not order.drug or order.drug != order.drug.lower():
+        raise PluginError(order.plugin, f"order {order.id}: drug must be a lowercase generic name")
+    if order.dose is None and order.calculation is None:
+        return order  # e.g. "taper per clinician": no number to check
+    if order.dose is None or order.dose_unit is None:
+        raise PluginError(order.plugin, f"order {order.id}: a dose needs its unit label")
+    try:
+        expected = units.drug_unit(order.dose_unit)
+    except ValueError as exc:
+        raise PluginError(order.plugin, f"order {order.id}: {exc}") from None
+    if not isinstance(order.dose, units.Quantity) or not order.dose.is_compatible_with(expected):
+        raise PluginError(
+            order.plugin,
+            f"order {order.id}: dose {order.dose!s} is not in {order.dose_unit}"
+            f" ({expected.dimensionality})",
+        )
+    calc = order.calculation
+    if calc is not None and calc.maximum is not None:
+        dose = Decimal(repr(order.dose.to(expected).magnitude))
+        cap = Decimal(repr(calc.maximum.to(expected).magnitude))
+        if dose > cap:
+            raise PluginError(
+                order.plugin, f"order {order.id}: dose {dose} exceeds its maximum {cap}"
+            )
+    return order
+
+
+def _refuse_duplicate_ids(orders: list[Order]) -> None:
+    seen: dict[str, str] = {}
+    for order in orders:
+        if order.id in seen:
+            raise PluginError(
+                order.plugin,
+                f"order id {order.id!r} was already used by plugin {seen[order.id]!r}",
+            )
+        seen[order.id] = order.plugin
+
+
+def _apply_selection(order: Order, settings: Settings) -> Order:
+    """Profile overrides by order id, then rule id; otherwise low grades are never pre-checked."""
+    for key in (order.id, order.rule_id):
+        if key in settings.selection:
+            return attrs.evolve(order, selected=settings.selection[key])
+    if order.selected and order.evidence.grade in NOT_PRESELECTED_GRADES:
+        return attrs.evolve(order, selected=False)
+    return order
+
+
+def _conflict_alerts(orders: tuple[Order, ...]) -> list[Alert]:
+    by_drug: dict[str, list[Order]] = {}
+    for order in orders:
+        if order.kind == "medication" and order.drug:
+            by_drug.setdefault(order.drug, []).append(order)
+    alerts = []
+    for drug, group in by_drug.items():
+        plugins = sorted({o.plugin for o in group})
+        if len(plugins) > 1:
+            ids = ", ".join(o.id for o in group)
+            alerts.append(
+                Alert(
+                    id=f"CONFLICT-{drug}",
+                    severity="critical",
+                    text=(
+                        f"{drug} is ordered by more than one plugin ({', '.join(plugins)}:"
+                        f" orders {ids}). Choose one; nothing was merged."
+                    ),
+                )
+            )
+    return alerts
+
+
+def _engine_alerts(context: BuildContext, orders: tuple[Order, ...]) -> list[Alert]:
+    case = context.case
+    alerts = []
+    max_age = context.setting("institution", "weight_max_age_days")
+    weight_age = (case.assessed_at.date() - case.patient.weight_measured_at).days
+    if weight_age > max_age:
+        alerts.append(
+            Alert(
+                id="WEIGHT-DATE",
+                severity="warning",
+                text=(
+                    f"Dosing weight was measured {weight_age} days ago"
+                    f" ({case.patient.weight_measured_at.isoformat()}); weigh the patient and"
+                    " recheck every dose."
+                ),
+            )
+        )
+    review = [o.id for o in orders if o.calculation and o.calculation.pharmacist_review]
+    for order_id in review:
+        alerts.append(
+            Alert(
+                id=f"REVIEW-{order_id}",
+                severity="warning",
+                order_id=order_id,
+                rule_id="ROUND-1",
+                text=(
+                    f"Pharmacist review: the dose of {order_id} could not be rounded to a"
+                    " measurable step within 10% and is given unrounded (ROUND-1)."
+                ),
+            )
+        )
+    return alerts

@@ -1,0 +1,367 @@
+"""Read a patient case (JSON, format version 1) into a validated `Case`.
+
+cattrs structures the JSON straight into the frozen model classes, with per-field hooks for
+measured values (each field has its own unit allow-list) and strict hooks for booleans and
+strings (cattrs would otherwise turn "false" into True). Its nested validation errors are
+flattened into one `InputError` that names the field path, e.g. `patient.weight`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+import typing
+from collections.abc import Callable, Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+import cattrs
+import pint
+from cattrs.errors import (
+    AttributeValidationNote,
+    ClassValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationError,
+    IterableValidationNote,
+)
+from cattrs.gen import make_dict_structure_fn, override
+
+from orderset import units
+from orderset.errors import InputError
+from orderset.model import Age, Allergy, Case, Clinical, Encounter, Patient
+
+FORMAT_VERSION = 1
+
+
+@attrs.frozen
+class CaseDocument:
+    """The top level of the input JSON."""
+
+    patient: Patient
+    clinical: Clinical
+    encounter: Encounter = attrs.Factory(Encounter)
+    assessed_at: dt.datetime | None = None
+    format: int = FORMAT_VERSION
+
+
+# ---- field hooks ------------------------------------------------------------------------------
+
+
+def _measurement(units_allowed: Mapping[str, pint.Unit], what: str) -> Callable[[Any, Any], Any]:
+    def hook(value: Any, _type: Any) -> pint.Quantity | None:
+        if value is None:
+            raise InputError("", f"is null; leave the field out if {what} is not known")
+        return units.parse_measurement("", value, units_allowed, what)
+
+    return hook
+
+
+def _strict_bool(value: Any, _type: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InputError("", f"{value!r} is not true or false")
+    return value
+
+
+def _strict_str(value: Any, _type: Any) -> str:
+    if not isinstance(value, str):
+        raise InputError("", f"{value!r} is not text")
+    if not value.strip():
+        raise InputError("", "is empty")
+    return value
+
+
+def _strict_int(value: Any, _type: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError("", f"{value!r} is not a whole number")
+    return value
+
+
+def _date(value: Any, _type: Any) -> dt.date:
+    if not isinstance(value, str):
+        raise InputError("", f"{value!r} is not a date (YYYY-MM-DD)")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError("", f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _datetime(value: Any, _type: Any) -> dt.datetime:
+    if not isinstance(value, str):
+        raise InputError("", f"{value!r} is not a date and time")
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            "", f"{value!r} is not a date and time (e.g. 2026-11-22T06:00:00-05:00)"
+        ) from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise InputError("", f"{value!r} has no UTC offset (e.g. 2026-11-22T06:00:00-05:00)")
+    return parsed
+
+
+def _literal(value: Any, type_: Any) -> Any:
+    choices = typing.get_args(type_)
+    if value not in choices or isinstance(value, bool):
+        raise InputError("", f"{value!r} is not one of: {', '.join(map(str, choices))}")
+    return value
+
+
+def _make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    conv.register_structure_hook(bool, _strict_bool)
+    conv.register_structure_hook(str, _strict_str)
+    conv.register_structure_hook(int, _strict_int)
+    conv.register_structure_hook(dt.date, _date)
+    conv.register_structure_hook(dt.datetime, _datetime)
+    conv.register_structure_hook_func(lambda t: typing.get_origin(t) is Literal, _literal)
+
+    def measured(allowed: Mapping[str, pint.Unit], what: str) -> Any:
+        return override(struct_hook=_measurement(allowed, what))
+
+    conv.register_structure_hook(
+        Patient,
+        make_dict_structure_fn(
+            Patient,
+            conv,
+            _cattrs_forbid_extra_keys=True,
+            weight=measured(units.WEIGHT_UNITS, "weight"),
+            height=measured(units.HEIGHT_UNITS, "height"),
+            serum_creatinine=measured(units.CREATININE_UNITS, "serum creatinine"),
+            hematocrit=measured(units.HEMATOCRIT_UNITS, "hematocrit"),
+        ),
+    )
+    conv.register_structure_hook(
+        Clinical,
+        make_dict_structure_fn(
+            Clinical,
+            conv,
+            _cattrs_forbid_extra_keys=True,
+            platelets=measured(units.PLATELET_UNITS, "platelets"),
+            csf_protein=measured(units.CSF_PROTEIN_UNITS, "CSF protein"),
+        ),
+    )
+    return conv
+
+
+_converter = _make_converter()
+
+
+# ---- error flattening -------------------------------------------------------------------------
+
+
+def _first_error(exc: BaseException, path: str, cls: type | None) -> InputError:
+    """Walk cattrs' exception groups to the first leaf and name its field path."""
+    if isinstance(exc, ForbiddenExtraKeysError):
+        key = sorted(exc.extra_fields)[0]
+        known = [a.name for a in attrs.fields(exc.cl)] if attrs.has(exc.cl) else []
+        hint = difflib.get_close_matches(key, known, n=1)
+        suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+        return InputError(_join(path, key), f"unknown field{suggestion}")
+    if isinstance(exc, ClassValidationError | IterableValidationError):
+        for sub in exc.exceptions:
+            note = next(
+                (
+                    n
+                    for n in getattr(sub, "__notes__", [])
+                    if isinstance(n, AttributeValidationNote | IterableValidationNote)
+                ),
+                None,
+            )
+            if isinstance(note, AttributeValidationNote):
+                sub_path = _join(path, note.name)
+                if isinstance(sub, KeyError):
+                    return InputError(sub_path, "is required")
+                sub_cls = note.type if isinstance(note.type, type) else None
+                return _first_error(sub, sub_path, sub_cls)
+            if isinstance(note, IterableValidationNote):
+                return _first_error(sub, f"{path}[{note.index}]", None)
+            return _first_error(sub, path, cls)
+        return InputError(path, str(exc))  # pragma: no cover - groups are never empty
+    if isinstance(exc, InputError):
+        return InputError(_join(path, exc.field), exc.reason)
+    if isinstance(exc, TypeError | AttributeError) or (
+        isinstance(exc, ValueError) and attrs.has(cls or object)
+    ):
+        return InputError(path, "is not an object with named fields")
+    return InputError(path, str(exc))
+
+
+def _join(path: str, name: str) -> str:
+    if not name:
+        return path
+    return f"{path}.{name}" if path else name
+
+
+# ---- plausibility -----------------------------------------------------------------------------
+
+#: Input sanity bounds, not clinical rules: weights outside these for the age are typing errors
+#: (a 2-year-old at 150 kg), refused rather than dosed. (min age in years, min kg, max kg)
+WEIGHT_BOUNDS_BY_AGE: tuple[tuple[int, Decimal, Decimal], ...] = (
+    (0, Decimal("0.3"), Decimal(20)),
+    (1, Decimal(4), Decimal(40)),
+    (3, Decimal(7), Decimal(70)),
+    (6, Decimal(10), Decimal(120)),
+    (10, Decimal(15), Decimal(180)),
+    (14, Decimal(25), Decimal(350)),
+)
+HEIGHT_BOUNDS_CM = (Decimal(25), Decimal(250))
+CREATININE_BOUNDS_MG_DL = (Decimal("0.05"), Decimal(25))
+HEMATOCRIT_BOUNDS_PERCENT = (Decimal(5), Decimal(75))
+PLATELET_BOUNDS_G_L = (Decimal(0), Decimal(3000))
+CSF_PROTEIN_BOUNDS_MG_DL = (Decimal(0), Decimal(3000))
+MAX_AGE_YEARS = 120
+
+
+def plausible_weight_kg(age: Age) -> tuple[Decimal, Decimal]:
+    """The (min, max) weight in kg accepted for a patient of this age."""
+    bounds = [b for b in WEIGHT_BOUNDS_BY_AGE if age.years >= b[0]][-1]
+    return bounds[1], bounds[2]
+
+
+def age_at(birth: dt.date, when: dt.date) -> Age:
+    """Completed years, months and days between two dates (day-of-month aware)."""
+    months = (when.year - birth.year) * 12 + (when.month - birth.month)
+    if when.day < birth.day:
+        months -= 1
+    return Age(years=months // 12, months=months, days=(when - birth).days)
+
+
+def _decimal(q: pint.Quantity, unit: pint.Unit, places: str) -> Decimal:
+    return Decimal(repr(float(q.to(unit).magnitude))).quantize(
+        Decimal(places), rounding=ROUND_HALF_UP
+    )
+
+
+def _check_range(field: str, value: Decimal, bounds: tuple[Decimal, Decimal], shown: str) -> None:
+    lo, hi = bounds
+    if not lo <= value <= hi:
+        raise InputError(field, f"{shown} is outside the plausible range {lo} to {hi}")
+
+
+def _derive(doc: CaseDocument, now: dt.datetime | None) -> Case:
+    """Check the case as a whole and compute age, dosing weight and hours since onset."""
+    if doc.format != FORMAT_VERSION:
+        raise InputError("format", f"{doc.format} is not supported (this is version 1)")
+    assessed = doc.assessed_at or (now or dt.datetime.now(dt.UTC)).astimezone()
+    patient, clinical = doc.patient, doc.clinical
+    assessed_date = assessed.date()
+
+    if patient.birth_date > assessed_date:
+        raise InputError(
+            "patient.birth_date",
+            f"{patient.birth_date} is in the future (assessed {assessed_date})",
+        )
+    age = age_at(patient.birth_date, assessed_date)
+    if age.years > MAX_AGE_YEARS:
+        raise InputError("patient.birth_date", f"{patient.birth_date} gives an age over 120")
+    if patient.weight_measured_at > assessed_date:
+        raise InputError(
+            "patient.weight_measured_at",
+            f"{patient.weight_measured_at} is after the assessment date {assessed_date}",
+        )
+    if patient.weight_measured_at < patient.birth_date:
+        raise InputError("patient.weight_measured_at", "is before the birth date")
+
+    weight_kg = _decimal(patient.weight, units.kg, "0.001")
+    if weight_kg <= 0:
+        raise InputError("patient.weight", f"{weight_kg} kg must be more than zero")
+    _check_range(
+        "patient.weight", weight_kg, plausible_weight_kg(age), f"{weight_kg} kg for age {age.text}"
+    )
+    if patient.height is not None:
+        height = _decimal(patient.height, units.cm, "0.1")
+        _check_range("patient.height", height, HEIGHT_BOUNDS_CM, f"{height} cm")
+    if patient.serum_creatinine is not None:
+        _check_range(
+            "patient.serum_creatinine",
+            creatinine_mg_dl(patient.serum_creatinine),
+            CREATININE_BOUNDS_MG_DL,
+            f"{creatinine_mg_dl(patient.serum_creatinine)} mg/dL",
+        )
+    if patient.hematocrit is not None:
+        hct = _decimal(patient.hematocrit, units.percent, "0.1")
+        _check_range("patient.hematocrit", hct, HEMATOCRIT_BOUNDS_PERCENT, f"{hct} %")
+    if clinical.platelets is not None:
+        plt = _decimal(clinical.platelets, units.giga_per_L, "0.1")
+        _check_range("clinical.platelets", plt, PLATELET_BOUNDS_G_L, f"{plt} x10^9/L")
+    if clinical.csf_protein is not None:
+        prot = _decimal(clinical.csf_protein, units.mg_per_dL, "0.1")
+        _check_range("clinical.csf_protein", prot, CSF_PROTEIN_BOUNDS_MG_DL, f"{prot} mg/dL")
+
+    if clinical.neuro_onset > assessed:
+        raise InputError(
+            "clinical.neuro_onset",
+            f"{clinical.neuro_onset.isoformat()} is after assessed_at {assessed.isoformat()}",
+        )
+    if clinical.neuro_onset.date() < patient.birth_date:
+        raise InputError("clinical.neuro_onset", "is before the birth date")
+    seconds = Decimal(int((assessed - clinical.neuro_onset).total_seconds()))
+    hours = (seconds / Decimal(3600)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+    return Case(
+        assessed_at=assessed,
+        patient=patient,
+        clinical=clinical,
+        encounter=doc.encounter,
+        weight_kg=weight_kg,
+        age=age,
+        hours_since_onset=hours,
+    )
+
+
+def creatinine_mg_dl(q: pint.Quantity) -> Decimal:
+    """Serum creatinine in mg/dL, converting umol/L through creatinine's molar mass."""
+    if q.check(units.umol_per_L):
+        q = q * units.CREATININE_MOLAR_MASS
+    return _decimal(q, units.mg_per_dL, "0.01")
+
+
+# ---- public entry points ------------------------------------------------------------------------
+
+
+def case_from_dict(data: Any, *, now: dt.datetime | None = None) -> Case:
+    """Structure and validate a case from already-parsed JSON data."""
+    if not isinstance(data, Mapping):
+        raise InputError("", "the case must be a JSON object")
+    try:
+        doc = _converter.structure(data, CaseDocument)
+    except (ClassValidationError, ForbiddenExtraKeysError) as exc:
+        raise _first_error(exc, "", CaseDocument) from None
+    return _derive(doc, now)
+
+
+def case_from_json(text: str, *, source: str = "case", now: dt.datetime | None = None) -> Case:
+    """Parse JSON text into a validated case; malformed JSON names the line and column."""
+    if not text.strip():
+        raise InputError(source, "file is empty")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            source, f"not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    return case_from_dict(data, now=now)
+
+
+def load_case(path: str | Path, *, now: dt.datetime | None = None) -> Case:
+    """Read and validate a case file."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError(str(path), "file not found") from None
+    except IsADirectoryError:
+        raise InputError(str(path), "is a directory, not a case file") from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot be read ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(str(path), "is not UTF-8 text") from None
+    return case_from_json(text, source=str(path), now=now)
+
+
+__all__ = ["Allergy", "age_at", "case_from_dict", "case_from_json", "load_case"]

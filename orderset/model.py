@@ -1,0 +1,268 @@
+"""The data model: the patient case that comes in and the order set that goes out.
+
+Every class is a frozen attrs class so an order set cannot be edited after the plugins made it;
+the engine derives stamped copies with `attrs.evolve`. Measured values are pint Quantities.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal
+
+import pint
+from attrs import Factory, frozen
+
+Sex = Literal["female", "male", "other", "unknown"]
+Influenza = Literal["positive", "negative", "pending", "unknown"]
+Response = Literal["initial", "responding", "refractory"]
+Dialysis = Literal["none", "hemodialysis", "peritoneal"]
+Grade = Literal["confirmed", "partial", "analogue", "unconfirmed"]
+OrderKind = Literal["medication", "nursing", "lab", "imaging", "consult", "procedure"]
+AlertSeverity = Literal["critical", "warning", "info"]
+
+
+class Section(StrEnum):
+    """Sections of the order sheet, in the order they are printed."""
+
+    ADMISSION = "admission_nursing"
+    FIRST_LINE = "medications_first_line"
+    ADJUNCT = "medications_adjunct_escalation"
+    SEIZURE = "seizure_rescue"
+    ICP = "raised_icp"
+    LABS = "labs"
+    IMAGING = "imaging"
+    CONSULTS = "consults"
+
+    @property
+    def title(self) -> str:
+        return SECTION_TITLES[self]
+
+    @property
+    def rank(self) -> int:
+        return list(Section).index(self)
+
+
+SECTION_TITLES = {
+    Section.ADMISSION: "Admission and nursing",
+    Section.FIRST_LINE: "Medications: first line",
+    Section.ADJUNCT: "Medications: adjunct and escalation",
+    Section.SEIZURE: "Seizure rescue",
+    Section.ICP: "Raised intracranial pressure",
+    Section.LABS: "Labs",
+    Section.IMAGING: "Imaging",
+    Section.CONSULTS: "Consults",
+}
+
+
+# ---- the case -------------------------------------------------------------------------------
+
+
+@frozen
+class Allergy:
+    substance: str
+    reaction: str | None = None
+
+
+@frozen
+class Patient:
+    mrn: str
+    family_name: str
+    given_name: str
+    birth_date: dt.date
+    sex: Sex
+    weight: pint.Quantity
+    weight_measured_at: dt.date
+    dialysis: Dialysis
+    #: None when allergies were not recorded; an empty tuple means "no known allergies".
+    allergies: tuple[Allergy, ...] | None
+    height: pint.Quantity | None = None
+    serum_creatinine: pint.Quantity | None = None
+    hematocrit: pint.Quantity | None = None
+
+
+@frozen
+class Encounter:
+    location: str | None = None
+    attending: str | None = None
+
+
+@frozen
+class Clinical:
+    neuro_onset: dt.datetime
+    influenza: Influenza
+    shock: bool | None
+    brainstem_lesion: bool | None
+    hemorrhagic_lesions: bool | None
+    rapid_deterioration: bool | None
+    response: Response
+    enteral_route_available: bool
+    platelets: pint.Quantity | None = None
+    csf_protein: pint.Quantity | None = None
+
+
+@frozen
+class Age:
+    """Age at assessment in completed years and months (dosing bands use both)."""
+
+    years: int
+    months: int
+    days: int
+
+    @property
+    def text(self) -> str:
+        if self.months < 1:
+            return f"{self.days} day{'s' * (self.days != 1)}"
+        if self.months < 24:
+            return f"{self.months} month{'s' * (self.months != 1)}"
+        rest = self.months - 12 * self.years
+        tail = f" {rest} month{'s' * (rest != 1)}" if rest and self.years < 18 else ""
+        return f"{self.years} years{tail}"
+
+
+@frozen
+class Case:
+    """One patient's validated case, with the values every rule derives from it."""
+
+    assessed_at: dt.datetime
+    patient: Patient
+    clinical: Clinical
+    #: Dosing weight in kg, rounded to the gram so lb, g and kg inputs give identical orders.
+    weight_kg: Decimal
+    age: Age
+    hours_since_onset: Decimal
+    encounter: Encounter = Factory(Encounter)
+
+    @property
+    def is_child(self) -> bool:
+        """Under 18 years (clinical-rules.md, Definitions)."""
+        return self.age.years < 18
+
+
+# ---- the order set --------------------------------------------------------------------------
+
+
+@frozen
+class Evidence:
+    grade: Grade
+    sources: tuple[str, ...] = ()
+
+
+@frozen
+class Calculation:
+    """How a dose was reached, for the audit trail and the line under the order."""
+
+    text: str
+    calculated: pint.Quantity
+    given: pint.Quantity
+    per_kg: pint.Quantity | None = None
+    weight_kg: Decimal | None = None
+    maximum: pint.Quantity | None = None
+    capped: bool = False
+    increment: pint.Quantity | None = None
+    deviation_percent: Decimal = Decimal(0)
+    pharmacist_review: bool = False
+    rounding_rule: str = "ROUND-1"
+
+
+@frozen
+class Preparation:
+    """How to make up an infusion: what the pharmacist draws up and the nurse sets on the pump."""
+
+    concentration: pint.Quantity | None = None
+    drug_volume: pint.Quantity | None = None
+    diluent: str | None = None
+    final_volume: pint.Quantity | None = None
+    rate: pint.Quantity | None = None
+    infuse_over: pint.Quantity | None = None
+    text: str = ""
+
+
+@frozen
+class TitrationStep:
+    """One step of a rate titration (IVIG): dose rate, pump rate for this patient, and when."""
+
+    dose_rate: pint.Quantity
+    pump_rate: pint.Quantity
+    after: str
+
+
+@frozen
+class Order:
+    """One line of the order set. Medication fields are None for non-medication orders."""
+
+    id: str
+    rule_id: str
+    kind: OrderKind
+    section: Section
+    selected: bool
+    text: str
+    evidence: Evidence
+    drug: str | None = None
+    #: Classes the drug belongs to, matched against allergies ("corticosteroid").
+    drug_classes: tuple[str, ...] = ()
+    dose: pint.Quantity | None = None
+    dose_unit: str | None = None
+    route: str | None = None
+    frequency: str | None = None
+    duration: str | None = None
+    prn: str | None = None
+    dosage_form: str | None = None
+    calculation: Calculation | None = None
+    preparation: Preparation | None = None
+    titration: tuple[TitrationStep, ...] = ()
+    daily_dose: pint.Quantity | None = None
+    notes: tuple[str, ...] = ()
+    plugin: str = ""
+    plugin_version: str = ""
+
+
+@frozen
+class Alert:
+    id: str
+    severity: AlertSeverity
+    text: str
+    rule_id: str | None = None
+    order_id: str | None = None
+    plugin: str = ""
+
+
+@frozen
+class SeverityItem:
+    name: str
+    points: int
+    #: True/False when known, None when the input did not say.
+    present: bool | None
+
+
+@frozen
+class Severity:
+    score: int
+    band: str
+    items: tuple[SeverityItem, ...]
+    missing: tuple[str, ...]
+    rule_id: str = "SCORE-1"
+
+
+@frozen
+class PluginInfo:
+    name: str
+    version: str
+    source: str
+    hooks: tuple[str, ...] = ()
+
+
+@frozen
+class OrderSet:
+    case: Case
+    orders: tuple[Order, ...]
+    alerts: tuple[Alert, ...]
+    plugins: tuple[PluginInfo, ...]
+    profile_name: str = "default"
+    institution: str = ""
+    severity: Severity | None = None
+
+    @property
+    def selected_medications(self) -> tuple[Order, ...]:
+        return tuple(o for o in self.orders if o.kind == "medication" and o.selected)

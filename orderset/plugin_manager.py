@@ -1,0 +1,222 @@
+"""Loading plugins and calling their hooks, one plugin at a time.
+
+Built-in plugins and third-party plugins arrive through the same `register` path. Load order is
+chosen, not accidental: built-ins in `BUILTIN_PLUGINS` order (the order therapies appear on the
+sheet), then entry points sorted by name, so a site plugin's formulary product replaces a
+built-in one. Entry points are loaded one by one (pluggy's `load_setuptools_entrypoints` aborts
+on the first broken plugin), and every hook is called per plugin so each result is stamped with
+its source and each failure names its plugin.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import os
+from collections.abc import Callable, Iterable, Sequence
+from types import ModuleType
+from typing import Any
+
+import attrs
+import pluggy
+
+from orderset import __version__, hookspecs
+from orderset.errors import InputError, PluginError
+from orderset.model import Alert, Order, PluginInfo
+from orderset.rules import Rule
+
+ENTRY_POINT_GROUP = "orderset"
+#: Built-in plugins, registered exactly like third-party ones.
+BUILTIN_PLUGINS: tuple[str, ...] = ("orderset.plugins.steroids",)
+#: Comma-separated names of the only third-party plugins to load ("" loads none), as
+#: datasette's DATASETTE_LOAD_PLUGINS.
+LOAD_PLUGINS_ENV = "ORDERSET_LOAD_PLUGINS"
+
+
+@attrs.frozen
+class LoadFailure:
+    name: str
+    error: str
+
+
+class PluginHost:
+    """A pluggy manager plus a typed method per hook; nothing else calls `pm.hook` directly."""
+
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager("orderset")
+        self.pm.add_hookspecs(hookspecs)
+        self._infos: dict[str, PluginInfo] = {}
+        self.failures: list[LoadFailure] = []
+
+    # ---- registration -----------------------------------------------------------------------
+
+    def register(self, plugin: object, name: str, *, version: str, source: str) -> None:
+        """Register a plugin module or object under `name`, unless that name is blocked."""
+        if self.pm.is_blocked(name):
+            return
+        if name in self._infos:
+            raise PluginError(name, "a plugin with this name is already registered")
+        try:
+            self.pm.register(plugin, name=name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(name, f"does not match the hook specifications: {exc}") from exc
+        hooks = tuple(sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or ()))
+        self._infos[name] = PluginInfo(name=name, version=version, source=source, hooks=hooks)
+
+    def load_builtins(self, modules: Iterable[str] = BUILTIN_PLUGINS) -> None:
+        for module_name in modules:
+            module = importlib.import_module(module_name)
+            self.register(
+                module, module_name.rsplit(".", 1)[-1], version=__version__, source="built-in"
+            )
+
+    def load_entry_points(self, *, continue_on_error: bool = False) -> None:
+        """Load third-party plugins one by one; a broken one is reported by name."""
+        allow = os.environ.get(LOAD_PLUGINS_ENV)
+        allowed = None if allow is None else {n.strip() for n in allow.split(",") if n.strip()}
+        eps = sorted(
+            importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name
+        )
+        for ep in eps:
+            if allowed is not None and ep.name not in allowed:
+                continue
+            if self.pm.is_blocked(ep.name):
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as exc:
+                failure = LoadFailure(ep.name, f"failed to load ({type(exc).__name__}: {exc})")
+                if not continue_on_error:
+                    raise PluginError(ep.name, failure.error) from exc
+                self.failures.append(failure)
+                continue
+            dist = getattr(ep, "dist", None)
+            version = getattr(dist, "version", None) or "unknown"
+            dist_name = getattr(dist, "name", None) or ep.value
+            self.register(plugin, ep.name, version=version, source=f"entry point ({dist_name})")
+
+    def block(self, names: Iterable[str]) -> None:
+        for name in names:
+            self.pm.set_blocked(name)
+
+    @property
+    def plugins(self) -> tuple[PluginInfo, ...]:
+        return tuple(self._infos.values())
+
+    def info(self, name: str) -> PluginInfo:
+        return self._infos[name]
+
+    # ---- hook calls -------------------------------------------------------------------------
+
+    def _call(self, hook_name: str, **kwargs: Any) -> list[tuple[PluginInfo, list[Any]]]:
+        """Call a collecting hook plugin by plugin, in load order; returns (plugin, results)."""
+        caller = getattr(self.pm.hook, hook_name)
+        rank = {name: i for i, name in enumerate(self._infos)}
+        impls = sorted(caller.get_hookimpls(), key=lambda impl: rank[impl.plugin_name])
+        out = []
+        for impl in impls:
+            info = self._infos[impl.plugin_name]
+            try:
+                result = impl.function(*(kwargs[arg] for arg in impl.argnames))
+            except (InputError, PluginError):
+                raise
+            except Exception as exc:
+                raise PluginError(
+                    info.name, f"hook {hook_name} raised {type(exc).__name__}: {exc}"
+                ) from exc
+            if result is None:
+                result = []
+            if not isinstance(result, list | tuple):
+                raise PluginError(
+                    info.name,
+                    f"hook {hook_name} returned {type(result).__name__}, not a list",
+                )
+            out.append((info, list(result)))
+        return out
+
+    def _typed(self, hook_name: str, cls: type, **kwargs: Any) -> list[tuple[PluginInfo, Any]]:
+        items = []
+        for info, results in self._call(hook_name, **kwargs):
+            for item in results:
+                if not isinstance(item, cls):
+                    raise PluginError(
+                        info.name,
+                        f"hook {hook_name} returned a {type(item).__name__}, not a {cls.__name__}",
+                    )
+                items.append((info, item))
+        return items
+
+    def rules(self) -> list[Rule]:
+        return [
+            attrs.evolve(rule, plugin=info.name)
+            for info, rule in self._typed("orderset_rules", Rule)
+        ]
+
+    def settings(self) -> list[Any]:
+        from orderset.settings import Setting
+
+        return [s for _, s in self._typed("orderset_settings", Setting)]
+
+    def formulary(self, settings: Any) -> list[tuple[PluginInfo, Any]]:
+        from orderset.formulary import Product
+
+        return self._typed("orderset_formulary", Product, settings=settings)
+
+    def orders(self, context: Any) -> list[Order]:
+        return [
+            attrs.evolve(order, plugin=info.name, plugin_version=info.version)
+            for info, order in self._typed("orderset_orders", Order, context=context)
+        ]
+
+    def alerts(self, context: Any, orders: tuple[Order, ...]) -> list[Alert]:
+        return [
+            attrs.evolve(alert, plugin=info.name)
+            for info, alert in self._typed("orderset_alerts", Alert, context=context, orders=orders)
+        ]
+
+
+def make_host(
+    *,
+    builtins: bool = True,
+    entry_points: bool = True,
+    disable: Sequence[str] = (),
+    extra: Iterable[tuple[str, object]] = (),
+    continue_on_error: bool = False,
+    loaders: Sequence[Callable[[PluginHost], None]] = (),
+) -> PluginHost:
+    """Build a plugin host: built-ins, then `extra` (name, plugin) pairs, then entry points.
+
+    `disable` blocks plugins by name; a name that matches no plugin is an error, so a typo in
+    `--disable` cannot leave a plugin silently active.
+    """
+    host = PluginHost()
+    host.block(disable)
+    if builtins:
+        host.load_builtins()
+    for name, plugin in extra:
+        host.register(plugin, name, version=_module_version(plugin), source="registered")
+    if entry_points:
+        host.load_entry_points(continue_on_error=continue_on_error)
+    for loader in loaders:
+        loader(host)
+    known = {name for name in _known_names(builtins, entry_points)} | {n for n, _ in extra}
+    for name in disable:
+        if name not in known:
+            raise InputError(
+                "--disable", f"no plugin named {name!r} (known: {', '.join(sorted(known))})"
+            )
+    return host
+
+
+def _known_names(builtins: bool, entry_points: bool) -> list[str]:
+    names = [m.rsplit(".", 1)[-1] for m in BUILTIN_PLUGINS] if builtins else []
+    if entry_points:
+        names += [ep.name for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)]
+    return names
+
+
+def _module_version(plugin: object) -> str:
+    version = getattr(plugin, "__version__", None)
+    if isinstance(version, str):
+        return version
+    return __version__ if isinstance(plugin, ModuleType) else "unknown"

@@ -1,0 +1,235 @@
+"""JSON output, format version 1 ("orderset/1").
+
+Deterministic by construction: keys are emitted in a fixed order, numbers are Decimals turned
+into the shortest exact JSON number, and nothing reads the clock, so the same case with the
+same `assessed_at` gives byte-identical output.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import pint
+
+from orderset import __version__, units
+from orderset.formatting import format_number, format_quantity, to_decimal, unit_label
+from orderset.loader import creatinine_mg_dl
+from orderset.model import (
+    Alert,
+    Calculation,
+    Case,
+    Order,
+    OrderSet,
+    Preparation,
+    Severity,
+    TitrationStep,
+)
+from orderset.rules import RULES_VERSION
+
+SCHEMA = "orderset/1"
+
+
+def number(value: float | int | Decimal, places: int = 6) -> int | float:
+    """A JSON number without binary noise: 426 not 426.0, 0.1 not 0.1000000000000001."""
+    d = to_decimal(value, places).normalize()
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+def quantity(q: pint.Quantity | None, label: str | None = None) -> dict[str, Any] | None:
+    if q is None:
+        return None
+    return {"value": number(q.magnitude), "unit": label or unit_label(q.units)}
+
+
+def _calculation(c: Calculation | None, label: str | None) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    return {
+        "text": c.text,
+        "per_kg": quantity(c.per_kg, f"{label}/kg" if label and c.per_kg is not None else None),
+        "weight_kg": number(c.weight_kg) if c.weight_kg is not None else None,
+        "calculated": quantity(c.calculated, label),
+        "maximum": quantity(c.maximum, label),
+        "capped": c.capped,
+        "increment": quantity(c.increment, label),
+        "given": quantity(c.given, label),
+        "deviation_percent": number(c.deviation_percent),
+        "pharmacist_review": c.pharmacist_review,
+        "rounding_rule": c.rounding_rule,
+    }
+
+
+def _preparation(p: Preparation | None) -> dict[str, Any] | None:
+    if p is None:
+        return None
+    return {
+        "text": p.text,
+        "concentration": quantity(p.concentration),
+        "drug_volume": quantity(p.drug_volume),
+        "diluent": p.diluent,
+        "final_volume": quantity(p.final_volume),
+        "rate": quantity(p.rate),
+        "infuse_over": quantity(p.infuse_over),
+    }
+
+
+def _titration(step: TitrationStep) -> dict[str, Any]:
+    return {
+        "dose_rate": quantity(step.dose_rate),
+        "pump_rate": quantity(step.pump_rate),
+        "after": step.after,
+    }
+
+
+def _order(o: Order) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": o.id,
+        "rule_id": o.rule_id,
+        "plugin": o.plugin,
+        "plugin_version": o.plugin_version,
+        "kind": o.kind,
+        "section": o.section.value,
+        "selected": o.selected,
+        "text": o.text,
+        "evidence": {"grade": o.evidence.grade, "sources": list(o.evidence.sources)},
+    }
+    if o.kind == "medication":
+        doc.update(
+            {
+                "drug": o.drug,
+                "dose": quantity(o.dose, o.dose_unit),
+                "dose_text": format_quantity(o.dose, o.dose_unit) if o.dose is not None else None,
+                "calculated_dose": quantity(
+                    o.calculation.calculated if o.calculation else None, o.dose_unit
+                ),
+                "daily_dose": quantity(o.daily_dose, o.dose_unit),
+                "route": o.route,
+                "frequency": o.frequency,
+                "prn": o.prn,
+                "duration": o.duration,
+                "dosage_form": o.dosage_form,
+                "calculation": _calculation(o.calculation, o.dose_unit),
+                "preparation": _preparation(o.preparation),
+                "titration": [_titration(s) for s in o.titration],
+            }
+        )
+    doc["notes"] = list(o.notes)
+    return doc
+
+
+def _alert(a: Alert) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "severity": a.severity,
+        "text": a.text,
+        "rule_id": a.rule_id,
+        "order_id": a.order_id,
+        "plugin": a.plugin,
+    }
+
+
+def _severity(s: Severity | None) -> dict[str, Any] | None:
+    if s is None:
+        return None
+    return {
+        "rule_id": s.rule_id,
+        "score": s.score,
+        "band": s.band,
+        "items": [{"item": i.name, "points": i.points, "present": i.present} for i in s.items],
+        "missing": list(s.missing),
+    }
+
+
+def _patient(case: Case) -> dict[str, Any]:
+    p = case.patient
+    return {
+        "mrn": p.mrn,
+        "family_name": p.family_name,
+        "given_name": p.given_name,
+        "birth_date": p.birth_date.isoformat(),
+        "sex": p.sex,
+        "age_years": case.age.years,
+        "age_months": case.age.months,
+        "age_text": case.age.text,
+        "weight_kg": number(case.weight_kg),
+        "weight_entered": {
+            "value": number(p.weight.magnitude),
+            "unit": _entered_unit(p.weight),
+        },
+        "weight_measured_at": p.weight_measured_at.isoformat(),
+        "height_cm": number(p.height.to(units.cm).magnitude, 1) if p.height is not None else None,
+        "allergies": None
+        if p.allergies is None
+        else [{"substance": a.substance, "reaction": a.reaction} for a in p.allergies],
+        "serum_creatinine_mg_dl": number(creatinine_mg_dl(p.serum_creatinine))
+        if p.serum_creatinine is not None
+        else None,
+        "hematocrit_percent": number(p.hematocrit.to(units.percent).magnitude, 1)
+        if p.hematocrit is not None
+        else None,
+        "dialysis": p.dialysis,
+    }
+
+
+_ENTERED_LABELS = {units.kg: "kg", units.g: "g", units.lb: "lb", units.oz: "oz"}
+
+
+def _entered_unit(q: pint.Quantity) -> str:
+    return _ENTERED_LABELS.get(q.units, str(q.units))
+
+
+def _clinical(case: Case) -> dict[str, Any]:
+    c = case.clinical
+    return {
+        "neuro_onset": c.neuro_onset.isoformat(),
+        "influenza": c.influenza,
+        "shock": c.shock,
+        "brainstem_lesion": c.brainstem_lesion,
+        "platelets_10e9_per_l": number(c.platelets.to(units.giga_per_L).magnitude, 1)
+        if c.platelets is not None
+        else None,
+        "csf_protein_mg_dl": number(c.csf_protein.to(units.mg_per_dL).magnitude, 1)
+        if c.csf_protein is not None
+        else None,
+        "hemorrhagic_lesions": c.hemorrhagic_lesions,
+        "rapid_deterioration": c.rapid_deterioration,
+        "response": c.response,
+        "enteral_route_available": c.enteral_route_available,
+    }
+
+
+def to_json_dict(order_set: OrderSet) -> dict[str, Any]:
+    """The JSON document as plain Python data (dicts, lists, str, int, float, bool, None)."""
+    case = order_set.case
+    return {
+        "schema": SCHEMA,
+        "orderset_version": __version__,
+        "rules_version": RULES_VERSION,
+        "profile": {"name": order_set.profile_name, "institution": order_set.institution},
+        "assessed_at": case.assessed_at.isoformat(),
+        "hours_since_onset": number(case.hours_since_onset, 2),
+        "hours_since_onset_text": f"{format_number(case.hours_since_onset, 1)} hours",
+        "patient": _patient(case),
+        "encounter": {
+            "location": case.encounter.location,
+            "attending": case.encounter.attending,
+        },
+        "clinical": _clinical(case),
+        "severity": _severity(order_set.severity),
+        "alerts": [_alert(a) for a in order_set.alerts],
+        "orders": [_order(o) for o in order_set.orders],
+        "plugins": [
+            {"name": p.name, "version": p.version, "source": p.source} for p in order_set.plugins
+        ],
+    }
+
+
+def to_json(order_set: OrderSet) -> str:
+    """The JSON document as text, ending with a newline."""
+    return json.dumps(to_json_dict(order_set), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_bytes(order_set: OrderSet) -> bytes:
+    return to_json(order_set).encode("utf-8")

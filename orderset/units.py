@@ -1,0 +1,165 @@
+"""The one pint registry of the process, and the closed unit vocabularies that feed it.
+
+pint's first use is not thread-safe and its string parser is unsafe for clinical text
+("units" parses as micro-nit, "U" as the enzyme unit, "Mg" as megagram), so the registry is
+built here, at import, in the importing thread, and user text never reaches `Quantity(str)`:
+every input field maps an allow-list of spellings to units built once below.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import pint
+
+from orderset.errors import InputError
+
+ureg = pint.UnitRegistry()
+pint.set_application_registry(ureg)
+Quantity = ureg.Quantity
+Unit = ureg.Unit
+
+# Pre-built units: the hot path multiplies these, it never parses strings.
+kg = ureg.kilogram
+g = ureg.gram
+mg = ureg.milligram
+mcg = ureg.microgram
+lb = ureg.pound
+oz = ureg.ounce
+cm = ureg.centimeter
+m = ureg.meter
+inch = ureg.inch
+mm = ureg.millimeter
+L = ureg.liter
+dL = ureg.deciliter
+mL = ureg.milliliter
+uL = ureg.microliter
+h = ureg.hour
+minute = ureg.minute
+umol = ureg.micromole
+mol = ureg.mole
+percent = ureg.percent
+dimensionless = ureg.dimensionless
+
+mg_per_kg = mg / kg
+g_per_kg = g / kg
+mL_per_kg = mL / kg
+mL_per_h = mL / h
+mg_per_mL = mg / mL
+mg_per_dL = mg / dL
+g_per_L = g / L
+mg_per_L = mg / L
+umol_per_L = umol / L
+mg_per_kg_per_min = mg / kg / minute
+L_per_kg = L / kg
+per_L = 1 / L
+giga_per_L = 1e9 / L
+#: Creatinine molar mass, for converting umol/L to mg/dL (1 mg/dL = 88.4 umol/L).
+CREATININE_MOLAR_MASS = Quantity(113.12, g / mol)
+
+
+def spellings(pairs: Mapping[str, pint.Unit]) -> dict[str, pint.Unit]:
+    """Index spellings case-insensitively and with spaces removed ("mg / dL" == "mg/dl")."""
+    return {_key(k): v for k, v in pairs.items()}
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\s+", "", text).replace("µ", "u").replace("μ", "u").replace("×", "x").lower()
+
+
+#: Per input field: the unit spellings accepted, each mapped to a pre-built unit.
+WEIGHT_UNITS = spellings({"kg": kg, "g": g, "lb": lb, "lbs": lb, "oz": oz})
+HEIGHT_UNITS = spellings({"cm": cm, "m": m, "in": inch, "mm": mm})
+CREATININE_UNITS = spellings({"mg/dL": mg_per_dL, "umol/L": umol_per_L})
+HEMATOCRIT_UNITS = spellings({"%": percent, "L/L": dimensionless})
+PLATELET_UNITS = spellings(
+    {
+        "x10^9/L": giga_per_L,
+        "10^9/L": giga_per_L,
+        "x10E9/L": giga_per_L,
+        "/uL": 1 / uL,
+        "cells/uL": 1 / uL,
+        "/mm3": 1 / uL,
+        "/mm^3": 1 / uL,
+    }
+)
+CSF_PROTEIN_UNITS = spellings({"mg/dL": mg_per_dL, "g/L": g_per_L, "mg/L": mg_per_L})
+
+_NUMBER = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+
+
+def parse_measurement(
+    field: str, value: Any, units: Mapping[str, pint.Unit], what: str
+) -> pint.Quantity:
+    """Turn "14.2 kg" or {"value": 14.2, "unit": "kg"} into a Quantity, or name the problem.
+
+    A bare number is refused, never given a default unit; a unit outside the field's
+    allow-list is refused even when pint would understand it.
+    """
+    if isinstance(value, Mapping):
+        extra = set(value) - {"value", "unit"}
+        if extra:
+            raise InputError(field, f"unknown key {sorted(extra)[0]!r} (expected value and unit)")
+        if "value" not in value or "unit" not in value:
+            raise InputError(field, 'needs both "value" and "unit"')
+        number, unit_text = value["value"], value["unit"]
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            raise InputError(f"{field}.value", f"{number!r} is not a number")
+        if not isinstance(unit_text, str):
+            raise InputError(f"{field}.unit", f"{unit_text!r} is not a unit")
+        magnitude = float(number)
+    elif isinstance(value, str):
+        match = _NUMBER.match(value)
+        if not match:
+            raise InputError(
+                field, f"{value!r} is not a number with a unit (e.g. {_example(what)})"
+            )
+        try:
+            magnitude = float(Decimal(match.group(1)))
+        except InvalidOperation as exc:  # pragma: no cover - the regex admits only numbers
+            raise InputError(field, f"{value!r} is not a number") from exc
+        unit_text = match.group(2)
+        if not unit_text:
+            raise InputError(field, f"{value!r} has no unit (e.g. {_example(what)})")
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        raise InputError(field, f"{value!r} has no unit (e.g. {_example(what)})")
+    else:
+        raise InputError(field, f"{value!r} is not a measurement (e.g. {_example(what)})")
+    if magnitude != magnitude or magnitude in (float("inf"), float("-inf")):
+        raise InputError(field, f"{value!r} is not a finite number")
+    unit = units.get(_key(unit_text))
+    if unit is None:
+        accepted = ", ".join(sorted(units))
+        raise InputError(field, f"unit {unit_text!r} is not accepted for {what} (use {accepted})")
+    return Quantity(magnitude, unit)
+
+
+_EXAMPLES = {
+    "weight": '"14.2 kg"',
+    "height": '"96 cm"',
+    "serum creatinine": '"0.3 mg/dL"',
+    "hematocrit": '"35 %"',
+    "platelets": '"85 x10^9/L"',
+    "CSF protein": '"80 mg/dL"',
+}
+
+
+def _example(what: str) -> str:
+    return _EXAMPLES.get(what, '"1 mg"')
+
+
+#: Closed vocabulary of drug amount units: the label printed on the sheet and in HL7/JSON, and
+#: the pint unit behind it. "mg PE" (phenytoin equivalents) is a mass for arithmetic and keeps
+#: its own label so it is never printed as plain mg.
+DRUG_UNITS: dict[str, pint.Unit] = {"mg": mg, "g": g, "mcg": mcg, "mL": mL, "mg PE": mg}
+
+
+def drug_unit(label: str) -> pint.Unit:
+    """The pint unit for a drug-unit label from the closed vocabulary; anything else is a bug."""
+    try:
+        return DRUG_UNITS[label]
+    except KeyError:
+        raise ValueError(f"drug unit {label!r} is not in the closed vocabulary") from None

@@ -1,0 +1,1 @@
+"""Bundled institution profiles (data only)."""
