@@ -43,6 +43,10 @@ ENGINE_SETTINGS = (
         minimum=0,
         maximum=365,
     ),
+    Setting("hl7", "sending_application", "ORDERSET", "MSH-3 sending application.", str),
+    Setting("hl7", "sending_facility", "", "MSH-4 sending facility.", str),
+    Setting("hl7", "receiving_application", "PHARMACY", "MSH-5 receiving application.", str),
+    Setting("hl7", "receiving_facility", "", "MSH-6 receiving facility.", str),
 )
 NOT_PRESELECTED_GRADES = ("analogue", "unconfirmed")
 
@@ -98,6 +102,8 @@ def build_order_set(
         plugins=host.plugins,
         profile_name=settings.profile_name,
         institution=settings.get("institution", "name"),
+        settings=settings,
+        rules=tuple(host.rules()),
     )
 
 

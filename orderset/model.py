@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 import pint
-from attrs import Factory, frozen
+from attrs import Factory, field, frozen
 
 Sex = Literal["female", "male", "other", "unknown"]
 Influenza = Literal["positive", "negative", "pending", "unknown"]
@@ -202,6 +202,8 @@ class Order:
     drug: str | None = None
     #: Classes the drug belongs to, matched against allergies ("corticosteroid").
     drug_classes: tuple[str, ...] = ()
+    #: The formulary product's local code (HL7 RXO-1 identifier), when there is one.
+    product_code: str | None = None
     dose: pint.Quantity | None = None
     dose_unit: str | None = None
     route: str | None = None
@@ -246,6 +248,25 @@ class Severity:
 
 
 @frozen
+class RenalFunction:
+    """Renal function with its formula and inputs shown (Cockcroft-Gault or bedside Schwartz)."""
+
+    method: Literal["cockcroft-gault", "bedside-schwartz"]
+    value: Decimal
+    unit: str
+    formula: str
+    inputs: str
+    #: Under the rule's threshold (OSE-1: eGFR under 60 for children; CrCl 60 or less adults).
+    reduced: bool
+    note: str = ""
+
+    @property
+    def text(self) -> str:
+        name = "Creatinine clearance" if self.method == "cockcroft-gault" else "eGFR"
+        return f"{name} {self.value} {self.unit} ({self.formula}; {self.inputs})"
+
+
+@frozen
 class PluginInfo:
     name: str
     version: str
@@ -262,6 +283,11 @@ class OrderSet:
     profile_name: str = "default"
     institution: str = ""
     severity: Severity | None = None
+    renal: RenalFunction | None = None
+    #: The validated profile settings the set was built with (renderers read [hl7], ...).
+    settings: Any = field(default=None, eq=False, repr=False)
+    #: Rules declared by the loaded plugins, for the sheet's and README's rule tables.
+    rules: tuple[Any, ...] = ()
 
     @property
     def selected_medications(self) -> tuple[Order, ...]:

@@ -125,6 +125,7 @@ def orderset_orders(context: BuildContext) -> list[Order]:
         frequency="once daily",
         duration=f"{days} days",
         dosage_form=product.dosage_form,
+        product_code=product.local_code,
         calculation=calc,
         preparation=Preparation(
             infuse_over=over, text=f"Infuse over {minutes} minutes; never as a rapid IV push"
