@@ -8,7 +8,7 @@ from typing import Any
 from attrs import frozen
 
 from orderset.formulary import Formulary, Product
-from orderset.model import Case, Severity
+from orderset.model import Case, RenalFunction, Severity
 from orderset.settings import Settings
 
 
@@ -18,6 +18,7 @@ class BuildContext:
     settings: Settings
     formulary: Formulary
     severity: Severity | None = None
+    renal: RenalFunction | None = None
 
     @property
     def weight_kg(self) -> Decimal:

@@ -15,12 +15,13 @@ from typing import Any
 
 import attrs
 
-from orderset import units
+from orderset import allergies, units
 from orderset.context import BuildContext
 from orderset.errors import PluginError
 from orderset.formulary import Formulary, Product
 from orderset.model import Alert, Case, Order, OrderSet
 from orderset.plugin_manager import PluginHost, make_host
+from orderset.renal import renal_function
 from orderset.settings import (
     Setting,
     Settings,
@@ -28,6 +29,8 @@ from orderset.settings import (
     read_profile,
     resolve_settings,
 )
+from orderset.severity import severity_score
+from orderset.vocab import FREQUENCIES, ROUTES
 
 #: Settings the engine itself reads (declared like a plugin's, so profiles are checked alike).
 ENGINE_SETTINGS = (
@@ -49,6 +52,10 @@ ENGINE_SETTINGS = (
     Setting("hl7", "receiving_facility", "", "MSH-6 receiving facility.", str),
 )
 NOT_PRESELECTED_GRADES = ("analogue", "unconfirmed")
+#: ALERT-1: an order set must never contain a salicylate for a child.
+SALICYLATES = frozenset(
+    {"aspirin", "acetylsalicylic acid", "salicylate", "bismuth subsalicylate", "salsalate"}
+)
 
 
 def load_settings(host: PluginHost, profile: Mapping[str, Any] | str | Path | None) -> Settings:
@@ -76,16 +83,23 @@ def build_order_set(
     host = host or make_host(disable=disable)
     settings = load_settings(host, profile)
     formulary = build_formulary(host, settings)
-    context = BuildContext(case=case, settings=settings, formulary=formulary)
+    context = BuildContext(
+        case=case,
+        settings=settings,
+        formulary=formulary,
+        severity=severity_score(case),
+        renal=renal_function(case),
+    )
 
-    orders = [_checked(order) for order in host.orders(context)]
+    orders = [_checked(order, case) for order in host.orders(context)]
     _refuse_duplicate_ids(orders)
+    orders, allergy_alerts = allergies.screen(orders, case.patient.allergies)
     orders = [_apply_selection(order, settings) for order in orders]
     plugin_rank = {p.name: i for i, p in enumerate(host.plugins)}
     orders.sort(key=lambda o: (o.section.rank, plugin_rank[o.plugin]))
     ordered = tuple(orders)
 
-    alerts = [*_engine_alerts(context, ordered), *host.alerts(context, ordered)]
+    alerts = [*allergy_alerts, *_engine_alerts(context, ordered), *host.alerts(context, ordered)]
     alerts.extend(_conflict_alerts(ordered))
     alerts.extend(
         Alert(
@@ -102,6 +116,8 @@ def build_order_set(
         plugins=host.plugins,
         profile_name=settings.profile_name,
         institution=settings.get("institution", "name"),
+        severity=context.severity,
+        renal=context.renal,
         settings=settings,
         rules=tuple(host.rules()),
     )
@@ -111,14 +127,25 @@ def _alert_rank(alert: Alert) -> int:
     return ("critical", "warning", "info").index(alert.severity)
 
 
-def _checked(order: Order) -> Order:
-    """Refuse a medication order whose dose is missing, in the wrong dimension or over its cap."""
+def _checked(order: Order, case: Case) -> Order:
+    """Refuse an order with no rule id, a salicylate for a child (ALERT-1), an unknown route or
+    frequency, or a dose that is missing its unit, in the wrong dimension or over its cap."""
     if not order.rule_id or not order.id:
         raise PluginError(order.plugin, f"order {order.text!r} has no rule id")
     if order.kind != "medication":
         return order
     if not order.drug or order.drug != order.drug.lower():
         raise PluginError(order.plugin, f"order {order.id}: drug must be a lowercase generic name")
+    if case.is_child and SALICYLATES & {order.drug, *order.drug_classes}:
+        raise PluginError(
+            order.plugin, f"order {order.id}: {order.drug} is a salicylate, never for a child"
+        )
+    if order.route is not None and order.route not in ROUTES:
+        raise PluginError(order.plugin, f"order {order.id}: route {order.route!r} is not known")
+    if order.frequency is not None and order.frequency not in FREQUENCIES:
+        raise PluginError(
+            order.plugin, f"order {order.id}: frequency {order.frequency!r} is not known"
+        )
     if order.dose is None and order.calculation is None:
         return order  # e.g. "taper per clinician": no number to check
     if order.dose is None or order.dose_unit is None:

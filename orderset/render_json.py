@@ -23,6 +23,7 @@ from orderset.model import (
     Order,
     OrderSet,
     Preparation,
+    RenalFunction,
     Severity,
     TitrationStep,
 )
@@ -142,6 +143,21 @@ def _severity(s: Severity | None) -> dict[str, Any] | None:
     }
 
 
+def _renal(r: RenalFunction | None) -> dict[str, Any] | None:
+    if r is None:
+        return None
+    return {
+        "method": r.method,
+        "value": number(r.value),
+        "unit": r.unit,
+        "formula": r.formula,
+        "inputs": r.inputs,
+        "reduced": r.reduced,
+        "note": r.note,
+        "text": r.text,
+    }
+
+
 def _patient(case: Case) -> dict[str, Any]:
     p = case.patient
     return {
@@ -218,6 +234,7 @@ def to_json_dict(order_set: OrderSet) -> dict[str, Any]:
         },
         "clinical": _clinical(case),
         "severity": _severity(order_set.severity),
+        "renal": _renal(order_set.renal),
         "alerts": [_alert(a) for a in order_set.alerts],
         "orders": [_order(o) for o in order_set.orders],
         "plugins": [

@@ -1,0 +1,54 @@
+"""Allergy screening, applied by the engine to every plugin's orders.
+
+An allergy whose substance names an ordered drug's generic name or one of its classes (whole
+words, case-insensitive: "Tocilizumab (Actemra)" matches tocilizumab) removes the order and
+raises a critical alert naming both, so no plugin can forget to check.
+"""
+
+from __future__ import annotations
+
+import re
+
+from orderset.model import Alert, Allergy, Order
+
+
+def _matches(allergy: Allergy, names: tuple[str, ...]) -> str | None:
+    text = allergy.substance.lower()
+    for name in names:
+        if re.search(rf"(?<![a-z]){re.escape(name.lower())}(?![a-z])", text):
+            return name
+    return None
+
+
+def screen(
+    orders: list[Order], allergies: tuple[Allergy, ...] | None
+) -> tuple[list[Order], list[Alert]]:
+    """The orders that pass, and an alert for each order removed."""
+    if not allergies:
+        return orders, []
+    kept, alerts = [], []
+    for order in orders:
+        if order.kind != "medication" or not order.drug:
+            kept.append(order)
+            continue
+        names = (order.drug, *order.drug_classes)
+        hit = next(((a, m) for a in allergies if (m := _matches(a, names))), None)
+        if hit is None:
+            kept.append(order)
+            continue
+        allergy, matched = hit
+        reaction = f" (reaction: {allergy.reaction})" if allergy.reaction else ""
+        via = "" if matched == order.drug else f" ({order.drug} is a {matched})"
+        alerts.append(
+            Alert(
+                id=f"ALLERGY-{order.id}",
+                severity="critical",
+                rule_id=order.rule_id,
+                order_id=order.id,
+                text=(
+                    f"Allergy to {allergy.substance}{reaction}: {order.drug} order {order.id}"
+                    f" was not ordered{via}. Choose an alternative with the prescriber."
+                ),
+            )
+        )
+    return kept, alerts
