@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib.resources
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -133,6 +134,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
     except BrokenPipeError:  # pragma: no cover - output piped into `head`
         return EXIT_OK
+    except Exception as exc:
+        if os.environ.get("ORDERSET_DEBUG"):
+            raise
+        print(
+            f"orderset: internal error: {type(exc).__name__}: {exc}"
+            " (nothing was written; set ORDERSET_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover
