@@ -109,6 +109,25 @@ def _literal(value: Any, type_: Any) -> Any:
     return value
 
 
+def _allergies(conv: cattrs.Converter) -> Callable[[Any, Any], tuple[Allergy, ...]]:
+    def hook(value: Any, _type: Any) -> tuple[Allergy, ...]:
+        if not isinstance(value, list):
+            raise InputError(
+                "", "must be a list of {substance, reaction} ([] means no known allergies)"
+            )
+        out = []
+        for i, item in enumerate(value):
+            try:
+                out.append(conv.structure(item, Allergy))
+            except (ClassValidationError, ForbiddenExtraKeysError) as exc:
+                raise _first_error(exc, f"[{i}]", Allergy) from None
+            except InputError as exc:
+                raise InputError(_join(f"[{i}]", exc.field), exc.reason) from None
+        return tuple(out)
+
+    return hook
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
     conv.register_structure_hook(bool, _strict_bool)
@@ -117,6 +136,7 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(dt.date, _date)
     conv.register_structure_hook(dt.datetime, _datetime)
     conv.register_structure_hook_func(lambda t: typing.get_origin(t) is Literal, _literal)
+    conv.register_structure_hook_func(lambda t: t == tuple[Allergy, ...], _allergies(conv))
 
     def measured(allowed: Mapping[str, pint.Unit], what: str) -> Any:
         return override(struct_hook=_measurement(allowed, what))
@@ -192,7 +212,9 @@ def _first_error(exc: BaseException, path: str, cls: type | None) -> InputError:
 def _join(path: str, name: str) -> str:
     if not name:
         return path
-    return f"{path}.{name}" if path else name
+    if not path or name.startswith("["):
+        return f"{path}{name}"
+    return f"{path}.{name}"
 
 
 # ---- plausibility -----------------------------------------------------------------------------

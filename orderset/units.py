@@ -55,8 +55,10 @@ mg_per_L = mg / L
 umol_per_L = umol / L
 mg_per_kg_per_min = mg / kg / minute
 L_per_kg = L / kg
-per_L = 1 / L
-giga_per_L = 1e9 / L
+per_L = (1 / L).units
+#: 10^9/L, the platelet count unit, is exactly one per nanoliter: a pint Unit, not a Quantity.
+giga_per_L = (1 / ureg.nanoliter).units
+per_uL = (1 / uL).units
 #: Creatinine molar mass, for converting umol/L to mg/dL (1 mg/dL = 88.4 umol/L).
 CREATININE_MOLAR_MASS = Quantity(113.12, g / mol)
 
@@ -80,10 +82,10 @@ PLATELET_UNITS = spellings(
         "x10^9/L": giga_per_L,
         "10^9/L": giga_per_L,
         "x10E9/L": giga_per_L,
-        "/uL": 1 / uL,
-        "cells/uL": 1 / uL,
-        "/mm3": 1 / uL,
-        "/mm^3": 1 / uL,
+        "/uL": per_uL,
+        "cells/uL": per_uL,
+        "/mm3": per_uL,
+        "/mm^3": per_uL,
     }
 )
 CSF_PROTEIN_UNITS = spellings({"mg/dL": mg_per_dL, "g/L": g_per_L, "mg/L": mg_per_L})
@@ -103,13 +105,14 @@ def parse_measurement(
         extra = set(value) - {"value", "unit"}
         if extra:
             raise InputError(field, f"unknown key {sorted(extra)[0]!r} (expected value and unit)")
+        sub = f"{field}." if field else ""
         if "value" not in value or "unit" not in value:
             raise InputError(field, 'needs both "value" and "unit"')
         number, unit_text = value["value"], value["unit"]
         if isinstance(number, bool) or not isinstance(number, int | float):
-            raise InputError(f"{field}.value", f"{number!r} is not a number")
+            raise InputError(f"{sub}value", f"{number!r} is not a number")
         if not isinstance(unit_text, str):
-            raise InputError(f"{field}.unit", f"{unit_text!r} is not a unit")
+            raise InputError(f"{sub}unit", f"{unit_text!r} is not a unit")
         magnitude = float(number)
     elif isinstance(value, str):
         match = _NUMBER.match(value)
