@@ -1,7 +1,8 @@
 """Allergy screening, applied by the engine to every plugin's orders.
 
 An allergy whose substance names an ordered drug's generic name or one of its classes (whole
-words, case-insensitive: "Tocilizumab (Actemra)" matches tocilizumab) removes the order and
+words, plural allowed, case-insensitive: "Tocilizumab (Actemra)" matches tocilizumab and
+"corticosteroids" the class corticosteroid) removes the order and
 raises a critical alert naming both, so no plugin can forget to check.
 """
 
@@ -15,7 +16,7 @@ from orderset.model import Alert, Allergy, Order
 def _matches(allergy: Allergy, names: tuple[str, ...]) -> str | None:
     text = allergy.substance.lower()
     for name in names:
-        if re.search(rf"(?<![a-z]){re.escape(name.lower())}(?![a-z])", text):
+        if re.search(rf"(?<![a-z]){re.escape(name.lower())}(?:e?s)?(?![a-z])", text):
             return name
     return None
 
