@@ -55,7 +55,9 @@ def make_parser() -> argparse.ArgumentParser:
 
     build = sub.add_parser("build", help="build the order set for a case")
     build.add_argument("case", help="case JSON file, or example:NAME for a bundled example")
-    build.add_argument("--profile", help="institution profile (TOML)")
+    build.add_argument(
+        "--profile", help="institution profile: a TOML file or a bundled name (default: default)"
+    )
     build.add_argument("--format", choices=sorted(RENDERERS), default="json")
     build.add_argument("-o", "--output", help="output file (default: standard output)")
     build.add_argument(

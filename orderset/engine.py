@@ -26,6 +26,7 @@ from orderset.settings import (
     Setting,
     Settings,
     apply_formulary_overrides,
+    profile_path,
     read_profile,
     resolve_settings,
 )
@@ -59,8 +60,9 @@ SALICYLATES = frozenset(
 
 
 def load_settings(host: PluginHost, profile: Mapping[str, Any] | str | Path | None) -> Settings:
-    """Validate a profile (a parsed mapping or a TOML path) against every declared setting."""
-    data = read_profile(profile) if isinstance(profile, str | Path) else profile
+    """Validate a profile against every declared setting: a parsed mapping, a TOML path, a
+    bundled profile name, or None for the bundled default profile."""
+    data = profile if isinstance(profile, Mapping) else read_profile(profile_path(profile))
     return resolve_settings([*ENGINE_SETTINGS, *host.settings()], data)
 
 

@@ -47,6 +47,7 @@ class PluginHost:
         self.pm.add_hookspecs(hookspecs)
         self._infos: dict[str, PluginInfo] = {}
         self.failures: list[LoadFailure] = []
+        self._disabled_builtins: dict[str, ModuleType] = {}
 
     # ---- registration -----------------------------------------------------------------------
 
@@ -66,9 +67,13 @@ class PluginHost:
     def load_builtins(self, modules: Iterable[str] = BUILTIN_PLUGINS) -> None:
         for module_name in modules:
             module = importlib.import_module(module_name)
-            self.register(
-                module, module_name.rsplit(".", 1)[-1], version=__version__, source="built-in"
-            )
+            name = module_name.rsplit(".", 1)[-1]
+            if self.pm.is_blocked(name):
+                # Still known, so a profile's settings for a disabled plugin are checked for
+                # typos instead of being refused as an unknown section.
+                self._disabled_builtins[name] = module
+                continue
+            self.register(module, name, version=__version__, source="built-in")
 
     def load_entry_points(self, *, continue_on_error: bool = False) -> None:
         """Load third-party plugins one by one; a broken one is reported by name."""
@@ -155,7 +160,11 @@ class PluginHost:
     def settings(self) -> list[Any]:
         from orderset.settings import Setting
 
-        return [s for _, s in self._typed("orderset_settings", Setting)]
+        declared = [s for _, s in self._typed("orderset_settings", Setting)]
+        for module in self._disabled_builtins.values():
+            hook = getattr(module, "orderset_settings", None)
+            declared.extend(hook() if hook else [])
+        return declared
 
     def formulary(self, settings: Any) -> list[tuple[PluginInfo, Any]]:
         from orderset.formulary import Product

@@ -105,6 +105,25 @@ class Settings:
 ENGINE_TABLES = ("profile", "selection", "formulary")
 
 
+def bundled_profiles() -> dict[str, Path]:
+    """Profiles shipped with the package, by name (file name without .toml)."""
+    import importlib.resources
+
+    root = importlib.resources.files("orderset.profiles")
+    return {Path(e.name).stem: Path(str(e)) for e in root.iterdir() if e.name.endswith(".toml")}
+
+
+def profile_path(name_or_path: str | Path | None) -> Path:
+    """None means the bundled default profile; a bare bundled name ("ivig-first-line") means
+    that profile; anything else is a file path."""
+    bundled = bundled_profiles()
+    if name_or_path is None:
+        return bundled["default"]
+    if isinstance(name_or_path, str) and name_or_path in bundled:
+        return bundled[name_or_path]
+    return Path(name_or_path)
+
+
 def read_profile(path: str | Path) -> dict[str, Any]:
     """Read a profile TOML file; a missing file or bad TOML names the file."""
     p = Path(path)
