@@ -11,6 +11,7 @@ from orderset.model import OrderSet
 #: format name -> "module:function" taking an OrderSet and returning the file's bytes.
 RENDERERS: dict[str, str] = {
     "json": "orderset.render_json:render_bytes",
+    "hl7": "orderset.hl7:render_batch",
 }
 
 
