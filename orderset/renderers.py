@@ -12,6 +12,8 @@ from orderset.model import OrderSet
 RENDERERS: dict[str, str] = {
     "json": "orderset.render_json:render_bytes",
     "hl7": "orderset.hl7:render_batch",
+    "html": "orderset.sheet:render_bytes",
+    "pdf": "orderset.pdf:render_bytes",
 }
 
 
