@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-deep lint format bench install clean
+.PHONY: demo test test-deep lint format bench install clean readme
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +32,6 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) out build dist *.egg-info
+
+readme: $(STAMP)
+	$(BIN)/python -c "import re, subprocess; t = subprocess.run(['$(BIN)/orderset', 'rules'], capture_output=True, text=True, check=True).stdout; p = 'README.md'; s = open(p).read(); open(p, 'w').write(re.sub(r'(<!-- rules:start -->\n).*?(<!-- rules:end -->)', lambda m: m.group(1) + t + m.group(2), s, flags=re.S))"

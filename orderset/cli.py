@@ -73,6 +73,7 @@ def make_parser() -> argparse.ArgumentParser:
     plugins.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     sub.add_parser("examples", help="list the bundled example cases")
+    sub.add_parser("rules", help="print the clinical rules the plugins encode (Markdown table)")
     return parser
 
 
@@ -121,7 +122,21 @@ def _cmd_examples(_args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"build": _cmd_build, "plugins": _cmd_plugins, "examples": _cmd_examples}
+def _cmd_rules(_args: argparse.Namespace) -> int:
+    from orderset.engine import engine_rules
+    from orderset.plugin_manager import make_host
+    from orderset.rules import rules_markdown
+
+    print(rules_markdown([*engine_rules(), *make_host().rules()]), end="")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "build": _cmd_build,
+    "plugins": _cmd_plugins,
+    "examples": _cmd_examples,
+    "rules": _cmd_rules,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

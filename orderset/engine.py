@@ -22,6 +22,7 @@ from orderset.formulary import Formulary, Product
 from orderset.model import Alert, Case, Order, OrderSet
 from orderset.plugin_manager import PluginHost, make_host
 from orderset.renal import renal_function
+from orderset.rules import Rule
 from orderset.settings import (
     Setting,
     Settings,
@@ -57,6 +58,11 @@ NOT_PRESELECTED_GRADES = ("analogue", "unconfirmed")
 SALICYLATES = frozenset(
     {"aspirin", "acetylsalicylic acid", "salicylate", "bismuth subsalicylate", "salsalate"}
 )
+
+
+def engine_rules() -> list[Rule]:
+    """Rules the engine itself applies to every plugin's orders."""
+    return [Rule("SCORE-1", "ANE severity score (a guide)", "confirmed", plugin="engine")]
 
 
 def load_settings(host: PluginHost, profile: Mapping[str, Any] | str | Path | None) -> Settings:
@@ -121,7 +127,7 @@ def build_order_set(
         severity=context.severity,
         renal=context.renal,
         settings=settings,
-        rules=tuple(host.rules()),
+        rules=(*engine_rules(), *host.rules()),
     )
 
 

@@ -17,3 +17,10 @@ class Rule:
     grade: Grade
     #: Who encodes it; filled in by the engine from the plugin that declared the rule.
     plugin: str = ""
+
+
+def rules_markdown(rules: list[Rule]) -> str:
+    """The README's rule table, generated from what the loaded plugins declare."""
+    lines = ["| rule | what | grade | plugin |", "|---|---|---|---|"]
+    lines += [f"| {r.id} | {r.title} | {r.grade} | {r.plugin} |" for r in rules]
+    return "\n".join(lines) + "\n"
