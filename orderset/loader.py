@@ -31,6 +31,7 @@ from cattrs.gen import make_dict_structure_fn, override
 
 from orderset import units
 from orderset.errors import InputError
+from orderset.formatting import format_number
 from orderset.model import Age, Allergy, Case, Clinical, Encounter, Patient
 
 FORMAT_VERSION = 1
@@ -288,30 +289,37 @@ def _derive(doc: CaseDocument, now: dt.datetime | None) -> Case:
         raise InputError("patient.weight_measured_at", "is before the birth date")
 
     weight_kg = _decimal(patient.weight, units.kg, "0.001")
+    shown = f"{format_number(weight_kg)} kg"
     if weight_kg <= 0:
-        raise InputError("patient.weight", f"{weight_kg} kg must be more than zero")
+        raise InputError("patient.weight", f"{shown} must be more than zero")
     _check_range(
-        "patient.weight", weight_kg, plausible_weight_kg(age), f"{weight_kg} kg for age {age.text}"
+        "patient.weight", weight_kg, plausible_weight_kg(age), f"{shown} for age {age.text}"
     )
     if patient.height is not None:
         height = _decimal(patient.height, units.cm, "0.1")
-        _check_range("patient.height", height, HEIGHT_BOUNDS_CM, f"{height} cm")
+        _check_range("patient.height", height, HEIGHT_BOUNDS_CM, f"{format_number(height)} cm")
     if patient.serum_creatinine is not None:
         _check_range(
             "patient.serum_creatinine",
             creatinine_mg_dl(patient.serum_creatinine),
             CREATININE_BOUNDS_MG_DL,
-            f"{creatinine_mg_dl(patient.serum_creatinine)} mg/dL",
+            f"{format_number(creatinine_mg_dl(patient.serum_creatinine))} mg/dL",
         )
     if patient.hematocrit is not None:
         hct = _decimal(patient.hematocrit, units.percent, "0.1")
-        _check_range("patient.hematocrit", hct, HEMATOCRIT_BOUNDS_PERCENT, f"{hct} %")
+        _check_range(
+            "patient.hematocrit", hct, HEMATOCRIT_BOUNDS_PERCENT, f"{format_number(hct)} %"
+        )
     if clinical.platelets is not None:
         plt = _decimal(clinical.platelets, units.giga_per_L, "0.1")
-        _check_range("clinical.platelets", plt, PLATELET_BOUNDS_G_L, f"{plt} x10^9/L")
+        _check_range(
+            "clinical.platelets", plt, PLATELET_BOUNDS_G_L, f"{format_number(plt)} x10^9/L"
+        )
     if clinical.csf_protein is not None:
         prot = _decimal(clinical.csf_protein, units.mg_per_dL, "0.1")
-        _check_range("clinical.csf_protein", prot, CSF_PROTEIN_BOUNDS_MG_DL, f"{prot} mg/dL")
+        _check_range(
+            "clinical.csf_protein", prot, CSF_PROTEIN_BOUNDS_MG_DL, f"{format_number(prot)} mg/dL"
+        )
 
     if clinical.neuro_onset > assessed:
         raise InputError(
