@@ -35,3 +35,6 @@ clean:
 
 readme: $(STAMP)
 	$(BIN)/python -c "import re, subprocess; t = subprocess.run(['$(BIN)/orderset', 'rules'], capture_output=True, text=True, check=True).stdout; p = 'README.md'; s = open(p).read(); open(p, 'w').write(re.sub(r'(<!-- rules:start -->\n).*?(<!-- rules:end -->)', lambda m: m.group(1) + t + m.group(2), s, flags=re.S))"
+
+test-deep: $(STAMP)
+	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -q
