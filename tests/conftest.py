@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 # `make test` keeps example counts modest; `make test-deep` sets HYPOTHESIS_PROFILE=deep.
-settings.register_profile("default", max_examples=100, deadline=None)
+settings.register_profile("default", max_examples=50, deadline=None)
 settings.register_profile(
     "deep", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
