@@ -27,7 +27,11 @@ from orderset.rules import Rule
 
 ENTRY_POINT_GROUP = "orderset"
 #: Built-in plugins, registered exactly like third-party ones.
-BUILTIN_PLUGINS: tuple[str, ...] = ("orderset.plugins.steroids",)
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "orderset.plugins.steroids",
+    "orderset.plugins.antivirals",
+    "orderset.plugins.supportive_care",
+)
 #: Comma-separated names of the only third-party plugins to load ("" loads none), as
 #: datasette's DATASETTE_LOAD_PLUGINS.
 LOAD_PLUGINS_ENV = "ORDERSET_LOAD_PLUGINS"

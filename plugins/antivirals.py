@@ -1,0 +1,520 @@
+"""Antivirals: OSE-1 oseltamivir (enteral), or OSE-2 peramivir with no enteral route.
+
+Every number below is from ../shared/clinical-rules.md and carries its rule id. Where the rules
+give no number (peramivir under 2 years, peritoneal dialysis) the plugin orders nothing and says
+so in an alert, or takes the value from the institution profile; it never guesses.
+
+Influenza negative: no order, an info alert says why. An alert was chosen over an unselected
+order because an unselected order would still carry a dose to the sheet and the HL7 message,
+where it could be ticked by mistake; an alert cannot be signed.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pint
+from attrs import frozen
+
+from orderset import hookimpl, units
+from orderset.context import BuildContext
+from orderset.dosing import Band, fixed_dose, select_band, volume_for, weight_based_dose
+from orderset.errors import InputError
+from orderset.formatting import format_number, format_quantity
+from orderset.formulary import Product
+from orderset.model import Alert, Calculation, Evidence, Order, Preparation, Section
+from orderset.rules import Rule
+from orderset.settings import Setting, Settings
+
+SECTION = "antivirals"
+OSELTAMIVIR = "oseltamivir-suspension"
+PERAMIVIR = "peramivir-iv"
+ENTERAL = "enteral (PO or NG)"
+
+# OSE-1: twice daily for 5 days, enteral; suspension 6 mg/mL (show mL).
+OSE1_FREQUENCY = "twice daily"
+OSE1_DAYS = 5
+OSE1_CONCENTRATION = units.Quantity(6, units.mg_per_mL)
+# ROUND-1: oseltamivir mg/kg doses round to 0.6 mg (0.1 mL of the 6 mg/mL suspension).
+OSE1_INCREMENT = units.Quantity(0.6, units.mg)
+# OSE-1: term infants 0-8 months 3 mg/kg; infants 9-11 months 3.5 mg/kg (AAP Red Book; CDC).
+OSE1_INFANT_0_8_PER_KG = units.Quantity(3, units.mg_per_kg)
+OSE1_INFANT_9_11_PER_KG = units.Quantity(3.5, units.mg_per_kg)
+OSE1_INFANT_HIGHER_FROM_MONTHS = Decimal(9)
+OSE1_WEIGHT_BANDS_FROM_MONTHS = Decimal(12)
+# OSE-1: age 13 and older (or adult): 75 mg.
+OSE1_FIXED_FROM_YEARS = 13
+OSE1_FIXED_DOSE_MG = 75
+# OSE-1: 12 months and older by weight: 15 kg or less 30 mg; over 15-23 kg 45 mg;
+# over 23-40 kg 60 mg; over 40 kg 75 mg.
+OSE1_WEIGHT_BANDS: tuple[Band[tuple[int, str]], ...] = (
+    Band((30, "15 kg or less"), Decimal(15), inclusive=True),
+    Band((45, "over 15 to 23 kg"), Decimal(23), inclusive=True),
+    Band((60, "over 23 to 40 kg"), Decimal(40), inclusive=True),
+    Band((75, "over 40 kg")),
+)
+# OSE-1 adult renal adjustment (US label), Cockcroft-Gault creatinine clearance in mL/min:
+# over 30-60: 30 mg twice daily; over 10-30: 30 mg once daily; haemodialysis: 30 mg after each
+# session; end stage (10 or less, read as end stage) not on dialysis: not recommended.
+OSE1_RENAL_DOSE_MG = 30
+OSE1_RENAL_BANDS: tuple[Band[str | None], ...] = (
+    Band(None, Decimal(10), inclusive=True),  # end stage: not recommended
+    Band("once daily", Decimal(30), inclusive=True),
+    Band("twice daily", Decimal(60), inclusive=True),
+    Band("normal"),
+)
+
+# OSE-2: peramivir, only when the enteral route is unavailable: 2-12 years 12 mg/kg IV,
+# maximum 600 mg; 13 years and older 600 mg IV; single dose over 15-30 minutes.
+OSE2_PER_KG = units.Quantity(12, units.mg_per_kg)
+OSE2_MAX_DOSE = units.Quantity(600, units.mg)
+OSE2_FROM_YEARS = 2
+OSE2_FIXED_FROM_YEARS = 13
+OSE2_MIN_INFUSION_MIN = 15
+OSE2_MAX_INFUSION_MIN = 30
+# Formulary default, not a clinical number: ROUND-1 lists no peramivir increment, so doses are
+# measured to 1 mg; a profile's [formulary.peramivir-iv] increment replaces it.
+OSE2_INCREMENT = units.Quantity(1, units.mg)
+
+OSE1_EVIDENCE = Evidence(
+    grade="confirmed",
+    sources=(
+        "oseltamivir US label",
+        "AAP Red Book influenza table",
+        "CDC influenza antiviral recommendations",
+    ),
+)
+OSE2_EVIDENCE = Evidence(grade="confirmed", sources=("AAP Red Book influenza table",))
+OSE2_PROFILE_EVIDENCE = Evidence(
+    grade="unconfirmed", sources=("per institution profile (no OSE-2 dose under 2 years)",)
+)
+NEURAMINIDASE = ("neuraminidase inhibitor",)
+CRITICALLY_ILL_NOTE = (
+    "Critically ill: a longer course than 5 days may be considered (CDC); not the default."
+)
+
+
+@hookimpl
+def orderset_rules() -> list[Rule]:
+    return [
+        Rule("OSE-1", "Oseltamivir", "confirmed"),
+        Rule("OSE-2", "Peramivir when the enteral route is unavailable", "confirmed"),
+    ]
+
+
+@hookimpl
+def orderset_settings() -> list[Setting]:
+    return [
+        Setting(
+            SECTION,
+            "peramivir_under_2_years_mg_per_kg",
+            None,
+            "Peramivir dose per kg for a child under 2 years (OSE-2 has none; no default, so"
+            " without it no peramivir is ordered under 2 years).",
+            "quantity",
+            units=units.spellings({"mg/kg": units.mg_per_kg}),
+        ),
+        Setting(
+            SECTION,
+            "peramivir_infusion_minutes",
+            OSE2_MAX_INFUSION_MIN,
+            "OSE-2 peramivir infusion time in minutes (15 to 30).",
+            int,
+            minimum=OSE2_MIN_INFUSION_MIN,
+            maximum=OSE2_MAX_INFUSION_MIN,
+        ),
+    ]
+
+
+@hookimpl
+def orderset_formulary(settings: Settings) -> list[Product]:
+    return [
+        Product(
+            key=OSELTAMIVIR,
+            drug="oseltamivir",
+            description="oseltamivir phosphate for oral suspension 6 mg/mL",
+            dose_unit="mg",
+            increment=OSE1_INCREMENT,  # ROUND-1
+            dosage_form="suspension, oral",
+            route=ENTERAL,
+            concentration=OSE1_CONCENTRATION,  # OSE-1
+            local_code="OSEL-SUSP",
+        ),
+        Product(
+            key=PERAMIVIR,
+            drug="peramivir",
+            description="peramivir injection",
+            dose_unit="mg",
+            increment=OSE2_INCREMENT,
+            dosage_form="injection, solution",
+            route="IV",
+            local_code="PERA-INJ",
+        ),
+    ]
+
+
+@frozen
+class _Plan:
+    """What the antiviral rules decide for a case: at most one order, and the alerts that
+    explain it (alerts with an order_id only apply while that order survives screening)."""
+
+    order: Order | None
+    alerts: tuple[Alert, ...]
+
+
+@hookimpl
+def orderset_orders(context: BuildContext) -> list[Order]:
+    order = _plan(context).order
+    return [order] if order is not None else []
+
+
+@hookimpl
+def orderset_alerts(context: BuildContext, orders: tuple[Order, ...]) -> list[Alert]:
+    present = {o.id for o in orders}
+    return [a for a in _plan(context).alerts if a.order_id is None or a.order_id in present]
+
+
+def _plan(context: BuildContext) -> _Plan:
+    case = context.case
+    if case.clinical.influenza == "negative":
+        return _Plan(
+            None,
+            (
+                Alert(
+                    id="OSE-1-NEGATIVE",
+                    severity="info",
+                    rule_id="OSE-1",
+                    text=(
+                        "Influenza test negative: no antiviral was ordered (OSE-1). If influenza"
+                        " is still suspected, order oseltamivir by hand."
+                    ),
+                ),
+            ),
+        )
+    if not case.clinical.enteral_route_available:
+        return _peramivir(context)
+    return _oseltamivir(context)
+
+
+# ---- OSE-1 ----------------------------------------------------------------------------------
+
+
+def _oseltamivir(context: BuildContext) -> _Plan:
+    case = context.case
+    product = context.product(OSELTAMIVIR)
+    unit = units.drug_unit(product.dose_unit)
+    frequency = OSE1_FREQUENCY
+    alerts: list[Alert] = []
+    notes = [CRITICALLY_ILL_NOTE]
+    renal = context.renal
+    dialysis = case.patient.dialysis
+
+    if case.is_child:
+        calc = _child_dose(context, product, unit)
+        alerts.extend(_child_renal_alerts(context, "OSE-1", "oseltamivir"))
+        if case.age.months < OSE1_INFANT_HIGHER_FROM_MONTHS:
+            notes.append(
+                "Infant dose is for term infants; a preterm infant needs pharmacist review."
+            )
+    elif dialysis == "hemodialysis":
+        calc = _renal_dose(unit, "adult on hemodialysis, after each session")
+        frequency = "after each hemodialysis session"
+        alerts.append(_renal_info("Adult on hemodialysis: oseltamivir 30 mg after each session."))
+    elif dialysis == "peritoneal":
+        return _Plan(
+            None,
+            (
+                Alert(
+                    id="OSE-1-RENAL",
+                    severity="critical",
+                    rule_id="OSE-1",
+                    text=(
+                        "Adult on peritoneal dialysis: OSE-1 gives no oseltamivir dose for"
+                        " peritoneal dialysis, so none was ordered. Dose it with the pharmacist"
+                        " and nephrology."
+                    ),
+                ),
+            ),
+        )
+    elif renal is None:
+        calc = fixed_dose(units.Quantity(OSE1_FIXED_DOSE_MG, units.mg), reason="adult", unit=unit)
+        alerts.append(
+            Alert(
+                id="OSE-1-RENAL",
+                severity="warning",
+                rule_id="OSE-1",
+                order_id="OSE-1",
+                text=(
+                    "No serum creatinine: the oseltamivir renal adjustment could not be checked"
+                    " (OSE-1). Measure creatinine and recheck the dose."
+                ),
+            )
+        )
+    else:
+        band = select_band(renal.value, OSE1_RENAL_BANDS).value
+        if band is None:
+            return _Plan(
+                None,
+                (
+                    Alert(
+                        id="OSE-1-RENAL",
+                        severity="critical",
+                        rule_id="OSE-1",
+                        text=(
+                            f"{renal.text}: end-stage renal function (10 mL/min or less) and not"
+                            " on dialysis. Oseltamivir is not recommended (OSE-1, US label), so"
+                            " it was not ordered. Discuss antiviral treatment with infectious"
+                            " diseases and the pharmacist."
+                        ),
+                    ),
+                ),
+            )
+        if band == "normal":
+            calc = fixed_dose(
+                units.Quantity(OSE1_FIXED_DOSE_MG, units.mg), reason="adult", unit=unit
+            )
+        else:
+            frequency = band
+            low, high = ("10", "30") if band == "once daily" else ("30", "60")
+            calc = _renal_dose(
+                unit,
+                f"adult renal adjustment, creatinine clearance {format_number(renal.value)}"
+                f" mL/min (over {low} to {high} mL/min), {band}",
+            )
+            alerts.append(_renal_info(f"{renal.text}: oseltamivir reduced to 30 mg {band}."))
+        notes.append(f"Renal function: {renal.text}.")
+
+    # OSE-1: pending or unknown influenza status is treated empirically.
+    wait = "" if case.clinical.influenza == "positive" else ", do not wait for the influenza test"
+    dose_text = format_quantity(calc.given, product.dose_unit)
+    volume = volume_for(calc.given, product.concentration)
+    volume_text = format_quantity(volume)
+    concentration_text = format_quantity(product.concentration)
+    per_day = 2 if frequency == "twice daily" else 1
+    daily = None if frequency == "after each hemodialysis session" else calc.given * per_day
+    order = Order(
+        id="OSE-1",
+        rule_id="OSE-1",
+        kind="medication",
+        section=Section.FIRST_LINE,
+        selected=True,
+        text=(
+            f"oseltamivir {dose_text} ({volume_text} of {concentration_text} suspension)"
+            f" {ENTERAL} {frequency} for {OSE1_DAYS} days; start now{wait}"
+        ),
+        evidence=OSE1_EVIDENCE,
+        drug="oseltamivir",
+        drug_classes=NEURAMINIDASE,
+        dose=calc.given,
+        dose_unit=product.dose_unit,
+        route=ENTERAL,
+        frequency=frequency,
+        duration=f"{OSE1_DAYS} days",
+        dosage_form=product.dosage_form,
+        product_code=product.local_code,
+        calculation=calc,
+        preparation=Preparation(
+            concentration=product.concentration,
+            drug_volume=volume,
+            text=f"{volume_text} of {concentration_text} oral suspension per dose",
+        ),
+        daily_dose=daily,
+        notes=tuple(notes),
+    )
+    return _Plan(order, tuple(alerts))
+
+
+def _child_dose(context: BuildContext, product: Product, unit: pint.Unit) -> Calculation:
+    """OSE-1 for a child: mg/kg under 12 months, weight band from 12 months, 75 mg from 13."""
+    case = context.case
+    if case.age.years >= OSE1_FIXED_FROM_YEARS:
+        return fixed_dose(
+            units.Quantity(OSE1_FIXED_DOSE_MG, units.mg), reason="age 13 years or older", unit=unit
+        )
+    months = Decimal(case.age.months)
+    if months >= OSE1_WEIGHT_BANDS_FROM_MONTHS:
+        mg, band = select_band(context.weight_kg, OSE1_WEIGHT_BANDS).value
+        return fixed_dose(
+            units.Quantity(mg, units.mg),
+            reason=f"age 12 months or older, weight {format_number(context.weight_kg)} kg ({band})",
+            unit=unit,
+        )
+    per_kg = (
+        OSE1_INFANT_9_11_PER_KG
+        if months >= OSE1_INFANT_HIGHER_FROM_MONTHS
+        else OSE1_INFANT_0_8_PER_KG
+    )
+    return weight_based_dose(
+        per_kg, context.weight_kg, unit=unit, increment=product.increment, maximum=None
+    )
+
+
+def _renal_dose(unit: pint.Unit, reason: str) -> Calculation:
+    return fixed_dose(units.Quantity(OSE1_RENAL_DOSE_MG, units.mg), reason=reason, unit=unit)
+
+
+def _renal_info(text: str) -> Alert:
+    return Alert(id="OSE-1-RENAL", severity="info", rule_id="OSE-1", order_id="OSE-1", text=text)
+
+
+def _child_renal_alerts(context: BuildContext, order_id: str, drug: str) -> list[Alert]:
+    """OSE-1: no pediatric renal source, so reduced eGFR (or dialysis) means pharmacist review."""
+    renal = context.renal
+    dialysis = context.case.patient.dialysis
+    if dialysis != "none":
+        reason = f"a child on {dialysis} dialysis"
+    elif renal is not None and renal.reduced:
+        reason = f"{renal.text}, under 60"
+    elif renal is None:
+        return [
+            Alert(
+                id=f"{order_id}-RENAL",
+                severity="info",
+                rule_id="OSE-1",
+                order_id=order_id,
+                text=(
+                    f"eGFR could not be calculated (needs height and serum creatinine): renal"
+                    f" function was not checked for {drug}."
+                ),
+            )
+        ]
+    else:
+        return []
+    return [
+        Alert(
+            id=f"{order_id}-RENAL",
+            severity="warning",
+            rule_id="OSE-1",
+            order_id=order_id,
+            text=(
+                f"Pharmacist review: {reason}. There is no pediatric renal dose adjustment"
+                f" source for {drug} (OSE-1); the usual dose was ordered."
+            ),
+        )
+    ]
+
+
+# ---- OSE-2 ----------------------------------------------------------------------------------
+
+
+def _peramivir(context: BuildContext) -> _Plan:
+    case = context.case
+    product = context.product(PERAMIVIR)
+    unit = units.drug_unit(product.dose_unit)
+    evidence = OSE2_EVIDENCE
+    notes = [
+        "Enteral route unavailable: peramivir instead of oseltamivir (OSE-2); an alternative"
+        " only while the enteral route is unavailable."
+    ]
+    if case.age.years >= OSE2_FIXED_FROM_YEARS:
+        calc = fixed_dose(OSE2_MAX_DOSE, reason="age 13 years or older", unit=unit)
+    elif case.age.years >= OSE2_FROM_YEARS:
+        calc = weight_based_dose(
+            OSE2_PER_KG,
+            context.weight_kg,
+            unit=unit,
+            increment=product.increment,
+            maximum=OSE2_MAX_DOSE,
+        )
+    else:
+        per_kg = context.setting(SECTION, "peramivir_under_2_years_mg_per_kg")
+        if per_kg is None:
+            return _Plan(
+                None,
+                (
+                    Alert(
+                        id="OSE-2-UNDER-2",
+                        severity="critical",
+                        rule_id="OSE-2",
+                        text=(
+                            "No antiviral ordered: the enteral route is unavailable and OSE-2"
+                            " gives no peramivir dose under 2 years. Set"
+                            f" {SECTION}.peramivir_under_2_years_mg_per_kg in the institution"
+                            " profile, or dose it with the pharmacist and infectious diseases."
+                        ),
+                    ),
+                ),
+            )
+        if per_kg.magnitude <= 0:
+            raise InputError(
+                f"{SECTION}.peramivir_under_2_years_mg_per_kg", "must be more than zero"
+            )
+        calc = weight_based_dose(
+            per_kg,
+            context.weight_kg,
+            unit=unit,
+            increment=product.increment,
+            maximum=OSE2_MAX_DOSE,
+        )
+        evidence = OSE2_PROFILE_EVIDENCE
+        notes.append("Dose under 2 years is per institution profile; OSE-2 gives none.")
+    minutes = context.setting(SECTION, "peramivir_infusion_minutes")
+    dose_text = format_quantity(calc.given, product.dose_unit)
+    preparation = Preparation(
+        infuse_over=units.Quantity(minutes, units.minute),
+        text=f"Single dose; infuse over {minutes} minutes (OSE-2: 15 to 30 minutes)",
+    )
+    if product.concentration is not None:
+        volume = volume_for(calc.given, product.concentration)
+        preparation = Preparation(
+            concentration=product.concentration,
+            drug_volume=volume,
+            infuse_over=preparation.infuse_over,
+            text=f"{format_quantity(volume)} of {format_quantity(product.concentration)}; "
+            + preparation.text,
+        )
+    order = Order(
+        id="OSE-2",
+        rule_id="OSE-2",
+        kind="medication",
+        section=Section.FIRST_LINE,
+        selected=True,
+        text=f"peramivir {dose_text} IV once, infuse over {minutes} minutes; start now",
+        evidence=evidence,
+        drug="peramivir",
+        drug_classes=NEURAMINIDASE,
+        dose=calc.given,
+        dose_unit=product.dose_unit,
+        route="IV",
+        frequency="once",
+        duration="single dose",
+        dosage_form=product.dosage_form,
+        product_code=product.local_code,
+        calculation=calc,
+        preparation=preparation,
+        daily_dose=calc.given,
+        notes=tuple(notes),
+    )
+    alerts = (
+        _child_renal_alerts(context, "OSE-2", "peramivir")
+        if case.is_child
+        else _peramivir_renal_alerts(context)
+    )
+    return _Plan(order, tuple(alerts))
+
+
+def _peramivir_renal_alerts(context: BuildContext) -> list[Alert]:
+    """OSE-2 gives no renal adjustment: an adult with reduced clearance or on dialysis, or with
+    no creatinine, needs the pharmacist."""
+    renal = context.renal
+    dialysis = context.case.patient.dialysis
+    if dialysis != "none":
+        reason = f"adult on {dialysis} dialysis"
+    elif renal is None:
+        reason = "no serum creatinine, so renal function could not be checked"
+    elif renal.reduced:
+        reason = renal.text
+    else:
+        return []
+    return [
+        Alert(
+            id="OSE-2-RENAL",
+            severity="warning",
+            rule_id="OSE-2",
+            order_id="OSE-2",
+            text=(
+                f"Pharmacist review: {reason}. OSE-2 gives no renal adjustment for peramivir;"
+                " the usual dose was ordered."
+            ),
+        )
+    ]

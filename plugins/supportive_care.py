@@ -1,0 +1,627 @@
+"""Supportive care: SUP-1 nursing and consults, LAB-1 labs and imaging, SEIZ-1 seizure rescue,
+ICP-1 hyperosmolar therapy and the ALERT-1 aspirin alert.
+
+Every number below is from ../shared/clinical-rules.md and carries its rule id.
+
+Selection, decided here and explained because the rules leave room:
+- SUP-1: pre-selected as the rule says, with the neurology, critical care and infectious
+  diseases consults; the genetics consult (RANBP2 testing in survivors and family, never to delay
+  treatment) is offered unselected because it is not an acute need.
+- LAB-1 is graded `partial` and, unlike SUP-1, does not say "pre-selected"; the grade table
+  allows a partial rule to be pre-selected only where the rule says so, so its orders are offered
+  unselected (a profile's `[selection] LAB-1 = true` pre-selects them).
+- SEIZ-1 "offered selected": one choice per line is pre-selected so the set never holds two
+  benzodiazepines or two second-line drugs ticked at once: lorazepam IV (named first) and
+  levetiracetam (named "preferred"); midazolam IV, midazolam IM and fosphenytoin are offered
+  unselected alternatives. Continuous EEG is pre-selected.
+- ICP-1 hypertonic saline and its sodium/osmolarity checks are offered unselected (rule);
+  mannitol appears only when the profile gives its dose.
+"""
+
+from __future__ import annotations
+
+import pint
+
+from orderset import hookimpl, units
+from orderset.context import BuildContext
+from orderset.dosing import weight_based_dose
+from orderset.formatting import format_quantity
+from orderset.formulary import Product
+from orderset.model import Alert, Calculation, Evidence, Order, OrderKind, Section
+from orderset.rules import Rule
+from orderset.settings import Setting, Settings
+
+SECTION = "supportive_care"
+LORAZEPAM = "lorazepam-iv"
+MIDAZOLAM = "midazolam-inj"
+LEVETIRACETAM = "levetiracetam-iv"
+FOSPHENYTOIN = "fosphenytoin-iv"
+HYPERTONIC_SALINE = "sodium-chloride-3-percent-iv"
+MANNITOL = "mannitol-iv"
+
+# SEIZ-1 first line, seizure 5 minutes or longer: lorazepam 0.1 mg/kg IV (maximum 4 mg) or
+# midazolam 0.2 mg/kg IV (maximum 10 mg) or 0.3 mg/kg IM (maximum 10 mg).
+SEIZ1_LORAZEPAM_PER_KG = units.Quantity(0.1, units.mg_per_kg)
+SEIZ1_LORAZEPAM_MAX = units.Quantity(4, units.mg)
+SEIZ1_MIDAZOLAM_IV_PER_KG = units.Quantity(0.2, units.mg_per_kg)
+SEIZ1_MIDAZOLAM_IM_PER_KG = units.Quantity(0.3, units.mg_per_kg)
+SEIZ1_MIDAZOLAM_MAX = units.Quantity(10, units.mg)
+SEIZ1_SEIZURE_MINUTES = 5
+# SEIZ-1 second line: levetiracetam 60 mg/kg IV once (maximum 4,500 mg) preferred; fosphenytoin
+# 20 mg PE/kg IV once (maximum 1,500 mg PE) as alternative.
+SEIZ1_LEVETIRACETAM_PER_KG = units.Quantity(60, units.mg_per_kg)
+SEIZ1_LEVETIRACETAM_MAX = units.Quantity(4500, units.mg)
+SEIZ1_FOSPHENYTOIN_PER_KG = units.Quantity(20, units.mg_per_kg)  # mg PE/kg
+SEIZ1_FOSPHENYTOIN_MAX = units.Quantity(1500, units.mg)  # mg PE
+# ROUND-1 default increments: lorazepam 0.1 mg; midazolam 0.1 mg; levetiracetam 10 mg;
+# fosphenytoin 5 mg PE.
+LORAZEPAM_INCREMENT = units.Quantity(0.1, units.mg)
+MIDAZOLAM_INCREMENT = units.Quantity(0.1, units.mg)
+LEVETIRACETAM_INCREMENT = units.Quantity(10, units.mg)
+FOSPHENYTOIN_INCREMENT = units.Quantity(5, units.mg)
+
+# ICP-1: 3% sodium chloride bolus 6.5-10 mL/kg IV PRN; hold if serum osmolarity is 360 mOsm/L
+# or more; sodium and osmolarity checks every 6 hours while used.
+ICP1_SALINE_LOW_PER_KG = units.Quantity(6.5, units.mL_per_kg)
+ICP1_SALINE_HIGH_PER_KG = units.Quantity(10, units.mL_per_kg)
+ICP1_HOLD_OSMOLARITY = 360  # mOsm/L
+ICP1_CHECK_FREQUENCY = "every 6 hours"
+# ICP-1: mannitol 0.25-1 g/kg, low confidence: only from the institution profile (no default).
+ICP1_MANNITOL_MIN = units.Quantity(0.25, units.g_per_kg)
+ICP1_MANNITOL_MAX = units.Quantity(1, units.g_per_kg)
+# Formulary defaults, not clinical numbers: ROUND-1 lists no increment for 3% sodium chloride or
+# mannitol, so a bolus is measured to 1 mL and mannitol to 0.1 g; a profile's [formulary.KEY]
+# increment replaces them.
+SALINE_INCREMENT = units.Quantity(1, units.mL)
+MANNITOL_INCREMENT = units.Quantity(0.1, units.g)
+
+# LAB-1 monitoring: glucose and sodium every 6 hours.
+LAB1_MONITOR_FREQUENCY = "every 6 hours"
+# SUP-1: normothermia, target 36 C (JSCN 2023, weak); intubation when GCS 8 or less.
+SUP1_TARGET_TEMPERATURE_C = 36
+SUP1_INTUBATION_GCS_AT_OR_UNDER = 8
+SUP1_HEAD_OF_BED_DEGREES = 30
+
+GENERIC = "generic neurocritical care; no ANE-specific source"
+JSCN = "Mizuguchi 2021, Brain Dev 43:2 (JSCN guideline)"
+SUP1_EVIDENCE = Evidence(grade="partial", sources=(GENERIC, JSCN))
+SUP1_GENETICS_EVIDENCE = Evidence(grade="partial", sources=("Silverman 2025, JAMA 334:692",))
+LAB1_EVIDENCE = Evidence(
+    grade="partial", sources=(GENERIC, "Yamamoto 2015, Brain Dev 37:322 (ANE-SS inputs)")
+)
+SEIZ1_EVIDENCE = Evidence(grade="confirmed", sources=("Kapur 2019, NEJM 381:2103 (ESETT)", JSCN))
+ICP1_EVIDENCE = Evidence(
+    grade="partial",
+    sources=("Kochanek 2012, Pediatr Crit Care Med (TBI)", "Silverman 2025, JAMA 334:692"),
+)
+ICP1_MANNITOL_EVIDENCE = Evidence(
+    grade="partial",
+    sources=(
+        "Kochanek 2012, Pediatr Crit Care Med (TBI), low confidence",
+        "per institution profile",
+    ),
+)
+
+VALPROATE_NOTE = (
+    "Valproate is not offered by default: hepatic dysfunction is common in ANE (SEIZ-1)."
+)
+FEWEST_DRUGS_NOTE = (
+    "Use no more antiseizure drugs than needed, so consciousness can be assessed (JSCN)."
+)
+REPEAT_NOTE = "SEIZ-1 gives no repeat dose: a repeat is the prescriber's decision."
+
+
+@hookimpl
+def orderset_rules() -> list[Rule]:
+    return [
+        Rule("SUP-1", "Supportive care: nursing, monitoring, consults", "partial"),
+        Rule("LAB-1", "Labs and imaging", "partial"),
+        Rule("SEIZ-1", "Seizure rescue", "confirmed"),
+        Rule("ICP-1", "Raised intracranial pressure: hyperosmolar therapy", "partial"),
+        Rule("ALERT-1", "Aspirin and salicylates alert for children", "confirmed"),
+    ]
+
+
+@hookimpl
+def orderset_settings() -> list[Setting]:
+    return [
+        Setting(
+            SECTION,
+            "mannitol_g_per_kg",
+            None,
+            "ICP-1 mannitol dose per kg (0.25 to 1 g/kg, low confidence); no default, so"
+            " mannitol is only offered when the profile gives it.",
+            "quantity",
+            units=units.spellings({"g/kg": units.g_per_kg}),
+            minimum=ICP1_MANNITOL_MIN,
+            maximum=ICP1_MANNITOL_MAX,
+        )
+    ]
+
+
+@hookimpl
+def orderset_formulary(settings: Settings) -> list[Product]:
+    def product(key: str, drug: str, description: str, increment: pint.Quantity, **kw) -> Product:
+        return Product(
+            key=key,
+            drug=drug,
+            description=description,
+            increment=increment,
+            dosage_form="injection, solution",
+            **kw,
+        )
+
+    return [
+        product(
+            LORAZEPAM,
+            "lorazepam",
+            "lorazepam injection",
+            LORAZEPAM_INCREMENT,  # ROUND-1
+            dose_unit="mg",
+            route="IV",
+            local_code="LORA-INJ",
+        ),
+        product(
+            MIDAZOLAM,
+            "midazolam",
+            "midazolam injection",
+            MIDAZOLAM_INCREMENT,  # ROUND-1
+            dose_unit="mg",
+            route="IV",
+            local_code="MIDAZ-INJ",
+        ),
+        product(
+            LEVETIRACETAM,
+            "levetiracetam",
+            "levetiracetam injection",
+            LEVETIRACETAM_INCREMENT,  # ROUND-1
+            dose_unit="mg",
+            route="IV",
+            local_code="LEVE-INJ",
+        ),
+        product(
+            FOSPHENYTOIN,
+            "fosphenytoin",
+            "fosphenytoin sodium injection (phenytoin equivalents)",
+            FOSPHENYTOIN_INCREMENT,  # ROUND-1, mg PE
+            dose_unit="mg PE",
+            route="IV",
+            local_code="FOSPH-INJ",
+        ),
+        product(
+            HYPERTONIC_SALINE,
+            "sodium chloride",
+            "sodium chloride 3% injection",
+            SALINE_INCREMENT,
+            dose_unit="mL",
+            route="IV",
+            local_code="NACL3-INJ",
+        ),
+        product(
+            MANNITOL,
+            "mannitol",
+            "mannitol injection",
+            MANNITOL_INCREMENT,
+            dose_unit="g",
+            route="IV",
+            local_code="MANN-INJ",
+        ),
+    ]
+
+
+@hookimpl
+def orderset_orders(context: BuildContext) -> list[Order]:
+    return [*_sup1(context), *_lab1(context), *_seiz1(context), *_icp1(context)]
+
+
+@hookimpl
+def orderset_alerts(context: BuildContext, orders: tuple[Order, ...]) -> list[Alert]:
+    if not context.case.is_child:
+        return []
+    return [
+        Alert(
+            id="ALERT-1",
+            severity="warning",
+            rule_id="ALERT-1",
+            text=(
+                "Child: avoid aspirin and all salicylate-containing products (for example"
+                " bismuth subsalicylate): Reye syndrome with influenza (ALERT-1)."
+            ),
+        )
+    ]
+
+
+# ---- SUP-1 ----------------------------------------------------------------------------------
+
+
+def _plain(
+    order_id: str,
+    rule_id: str,
+    kind: OrderKind,
+    section: Section,
+    text: str,
+    evidence: Evidence,
+    *,
+    selected: bool = True,
+    frequency: str | None = None,
+    notes: tuple[str, ...] = (),
+) -> Order:
+    """A non-medication order (nursing, lab, imaging, consult, procedure)."""
+    return Order(
+        id=order_id,
+        rule_id=rule_id,
+        kind=kind,
+        section=section,
+        selected=selected,
+        text=text,
+        evidence=evidence,
+        frequency=frequency,
+        notes=notes,
+    )
+
+
+def _sup1(context: BuildContext) -> list[Order]:
+    case = context.case
+    unit = "pediatric" if case.is_child else "adult"
+    shock = ("Shock at onset is reported for this patient.",) if case.clinical.shock else ()
+    enteral = (
+        ()
+        if case.clinical.enteral_route_available
+        else ("The enteral route is reported unavailable: parenteral nutrition until it is.",)
+    )
+    nursing: list[tuple[str, OrderKind, str, tuple[str, ...]]] = [
+        ("ICU", "nursing", f"Admit to the {unit} intensive care unit", ()),
+        ("NEURO-CHECKS", "nursing", "Neurologic checks every hour", ()),
+        ("CARDIORESPIRATORY", "nursing", "Continuous cardiorespiratory monitoring", ()),
+        ("HEAD-OF-BED", "nursing", f"Head of bed at {SUP1_HEAD_OF_BED_DEGREES} degrees", ()),
+        ("SEIZURE-PRECAUTIONS", "nursing", "Seizure precautions", ()),
+        ("INTAKE-OUTPUT", "nursing", "Strict intake and output", ()),
+        (
+            "NORMOTHERMIA",
+            "nursing",
+            f"Normothermia: target temperature {SUP1_TARGET_TEMPERATURE_C} °C",
+            ("JSCN 2023: weak recommendation.",),
+        ),
+        (
+            "AIRWAY",
+            "procedure",
+            "Intubate for airway protection when GCS is"
+            f" {SUP1_INTUBATION_GCS_AT_OR_UNDER} or less or airway reflexes are lost",
+            (),
+        ),
+        ("SHOCK", "nursing", "Treat shock per institution protocol", shock),
+        (
+            "NUTRITION",
+            "nursing",
+            "Enteral nutrition when possible, otherwise parenteral nutrition",
+            enteral,
+        ),
+    ]
+    orders = [
+        _plain(f"SUP-1-{suffix}", "SUP-1", kind, Section.ADMISSION, text, SUP1_EVIDENCE, notes=n)
+        for suffix, kind, text, n in nursing
+    ]
+    for suffix, text in (
+        ("NEUROLOGY", "Consult neurology"),
+        ("CRITICAL-CARE", "Consult critical care"),
+        ("INFECTIOUS-DISEASES", "Consult infectious diseases"),
+    ):
+        orders.append(
+            _plain(f"SUP-1-{suffix}", "SUP-1", "consult", Section.CONSULTS, text, SUP1_EVIDENCE)
+        )
+    orders.append(
+        _plain(
+            "SUP-1-GENETICS",
+            "SUP-1",
+            "consult",
+            Section.CONSULTS,
+            "Consult genetics for RANBP2 testing in survivors and family",
+            SUP1_GENETICS_EVIDENCE,
+            selected=False,
+            notes=("Never delay treatment for genetic testing.",),
+        )
+    )
+    return orders
+
+
+# ---- LAB-1 ----------------------------------------------------------------------------------
+
+
+def _lab1(context: BuildContext) -> list[Order]:
+    missing = set(context.severity.missing) if context.severity else set()
+
+    def score_note(item: str, what: str) -> tuple[str, ...]:
+        if item in missing:
+            return (f"Needed for the ANE severity score (SCORE-1): {what} missing from this case.",)
+        return ()
+
+    platelets_note = score_note("platelets under 100 x10^9/L", "platelets are")
+    csf_note = score_note("CSF protein over 60 mg/dL", "CSF protein is")
+    labs: list[tuple[str, str, str | None, tuple[str, ...]]] = [
+        ("CBC", "Complete blood count with platelets", None, platelets_note),
+        (
+            "METABOLIC",
+            "Metabolic panel: glucose, sodium, potassium, creatinine, AST, ALT",
+            None,
+            (),
+        ),
+        ("COAGULATION", "Coagulation: PT/INR, aPTT, fibrinogen", None, ()),
+        ("LACTATE", "Lactate", None, ()),
+        ("FERRITIN", "Ferritin", None, ()),
+        ("BLOOD-CULTURE", "Blood culture", None, ()),
+        ("VIRAL-PCR", "Influenza and respiratory viral PCR", None, ()),
+        (
+            "CSF",
+            "CSF protein, cells, glucose and viral PCR when lumbar puncture is safe",
+            None,
+            ("CSF may be normal: never wait for it to treat.", *csf_note),
+        ),
+        (
+            "GLUCOSE-SODIUM",
+            f"Glucose and sodium {LAB1_MONITOR_FREQUENCY}",
+            LAB1_MONITOR_FREQUENCY,
+            (),
+        ),
+    ]
+    orders = [
+        _plain(
+            f"LAB-1-{suffix}",
+            "LAB-1",
+            "lab",
+            Section.LABS,
+            text,
+            LAB1_EVIDENCE,
+            selected=False,
+            frequency=frequency,
+            notes=notes,
+        )
+        for suffix, text, frequency, notes in labs
+    ]
+    orders.append(
+        _plain(
+            "LAB-1-MRI",
+            "LAB-1",
+            "imaging",
+            Section.IMAGING,
+            "Urgent MRI brain (CT head if MRI is unavailable)",
+            LAB1_EVIDENCE,
+            selected=False,
+        )
+    )
+    return orders
+
+
+# ---- SEIZ-1 ---------------------------------------------------------------------------------
+
+
+def _dose(
+    context: BuildContext, product: Product, per_kg: pint.Quantity, maximum: pint.Quantity
+) -> Calculation:
+    label = product.dose_unit if product.dose_unit != "mg" else None
+    return weight_based_dose(
+        per_kg,
+        context.weight_kg,
+        unit=units.drug_unit(product.dose_unit),
+        increment=product.increment,
+        maximum=maximum,
+        label=label,
+    )
+
+
+def _seizure_medication(
+    context: BuildContext,
+    *,
+    order_id: str,
+    product_key: str,
+    per_kg: pint.Quantity,
+    maximum: pint.Quantity,
+    route: str,
+    prn: str,
+    line: str,
+    selected: bool,
+    drug_classes: tuple[str, ...],
+    notes: tuple[str, ...],
+) -> Order:
+    product = context.product(product_key)
+    calc = _dose(context, product, per_kg, maximum)
+    dose_text = format_quantity(calc.given, product.dose_unit)
+    return Order(
+        id=order_id,
+        rule_id="SEIZ-1",
+        kind="medication",
+        section=Section.SEIZURE,
+        selected=selected,
+        text=f"{product.drug} {dose_text} {route} once, as needed for {prn} ({line})",
+        evidence=SEIZ1_EVIDENCE,
+        drug=product.drug,
+        drug_classes=drug_classes,
+        dose=calc.given,
+        dose_unit=product.dose_unit,
+        route=route,
+        frequency="once",
+        prn=prn,
+        dosage_form=product.dosage_form,
+        product_code=product.local_code,
+        calculation=calc,
+        notes=notes,
+    )
+
+
+def _seiz1(context: BuildContext) -> list[Order]:
+    first = f"a seizure lasting {SEIZ1_SEIZURE_MINUTES} minutes or longer"
+    second = "a seizure that continues after a benzodiazepine"
+    benzo = ("benzodiazepine",)
+    choose_benzo = "Choose one benzodiazepine: lorazepam IV, midazolam IV or midazolam IM."
+    return [
+        _seizure_medication(
+            context,
+            order_id="SEIZ-1-LORAZEPAM",
+            product_key=LORAZEPAM,
+            per_kg=SEIZ1_LORAZEPAM_PER_KG,
+            maximum=SEIZ1_LORAZEPAM_MAX,
+            route="IV",
+            prn=first,
+            line="first line",
+            selected=True,
+            drug_classes=benzo,
+            notes=(choose_benzo, REPEAT_NOTE),
+        ),
+        _seizure_medication(
+            context,
+            order_id="SEIZ-1-MIDAZOLAM-IV",
+            product_key=MIDAZOLAM,
+            per_kg=SEIZ1_MIDAZOLAM_IV_PER_KG,
+            maximum=SEIZ1_MIDAZOLAM_MAX,
+            route="IV",
+            prn=first,
+            line="first line, alternative to lorazepam",
+            selected=False,
+            drug_classes=benzo,
+            notes=(choose_benzo, REPEAT_NOTE),
+        ),
+        _seizure_medication(
+            context,
+            order_id="SEIZ-1-MIDAZOLAM-IM",
+            product_key=MIDAZOLAM,
+            per_kg=SEIZ1_MIDAZOLAM_IM_PER_KG,
+            maximum=SEIZ1_MIDAZOLAM_MAX,
+            route="IM",
+            prn=first,
+            line="first line, IM alternative",
+            selected=False,
+            drug_classes=benzo,
+            notes=(choose_benzo, REPEAT_NOTE),
+        ),
+        _seizure_medication(
+            context,
+            order_id="SEIZ-1-LEVETIRACETAM",
+            product_key=LEVETIRACETAM,
+            per_kg=SEIZ1_LEVETIRACETAM_PER_KG,
+            maximum=SEIZ1_LEVETIRACETAM_MAX,
+            route="IV",
+            prn=second,
+            line="second line, preferred",
+            selected=True,
+            drug_classes=(),
+            notes=(VALPROATE_NOTE, FEWEST_DRUGS_NOTE),
+        ),
+        _seizure_medication(
+            context,
+            order_id="SEIZ-1-FOSPHENYTOIN",
+            product_key=FOSPHENYTOIN,
+            per_kg=SEIZ1_FOSPHENYTOIN_PER_KG,
+            maximum=SEIZ1_FOSPHENYTOIN_MAX,
+            route="IV",
+            prn=second,
+            line="second line, alternative to levetiracetam",
+            selected=False,
+            drug_classes=("phenytoin", "hydantoin"),
+            notes=(
+                "Infuse no faster than the product label's maximum rate; never a rapid push.",
+                VALPROATE_NOTE,
+                FEWEST_DRUGS_NOTE,
+            ),
+        ),
+        _plain(
+            "SEIZ-1-EEG",
+            "SEIZ-1",
+            "procedure",
+            Section.SEIZURE,
+            "Continuous EEG monitoring",
+            SEIZ1_EVIDENCE,
+            notes=(FEWEST_DRUGS_NOTE,),
+        ),
+    ]
+
+
+# ---- ICP-1 ----------------------------------------------------------------------------------
+
+
+def _icp1(context: BuildContext) -> list[Order]:
+    saline = context.product(HYPERTONIC_SALINE)
+    unit = units.drug_unit(saline.dose_unit)
+    low = weight_based_dose(
+        ICP1_SALINE_LOW_PER_KG, context.weight_kg, unit=unit, increment=saline.increment
+    )
+    high = weight_based_dose(
+        ICP1_SALINE_HIGH_PER_KG, context.weight_kg, unit=unit, increment=saline.increment
+    )
+    low_text = format_quantity(low.given, saline.dose_unit)
+    high_text = format_quantity(high.given, saline.dose_unit)
+    low_per_kg = format_quantity(ICP1_SALINE_LOW_PER_KG)
+    high_per_kg = format_quantity(ICP1_SALINE_HIGH_PER_KG)
+    hold = f"hold if serum osmolarity is {ICP1_HOLD_OSMOLARITY} mOsm/L or more"
+    orders = [
+        Order(
+            id="ICP-1-SALINE",
+            rule_id="ICP-1",
+            kind="medication",
+            section=Section.ICP,
+            selected=False,
+            text=(
+                f"sodium chloride 3% {low_text} ({low_per_kg}) IV bolus, as needed for raised"
+                f" intracranial pressure; range {low_per_kg} to {high_per_kg} ({low_text} to"
+                f" {high_text}); {hold}"
+            ),
+            evidence=ICP1_EVIDENCE,
+            drug="sodium chloride",
+            dose=low.given,
+            dose_unit=saline.dose_unit,
+            route="IV",
+            frequency="as needed",
+            prn=f"raised intracranial pressure; {hold}",
+            dosage_form=saline.dosage_form,
+            product_code=saline.local_code,
+            calculation=low,
+            notes=(
+                f"Upper end of the range: {high.text}.",
+                "Infusion time per prescriber: ICP-1 gives none.",
+                # ICP-1 context (Silverman 2025).
+                "91% of deaths in the US cohort were cerebral herniation, median day 3"
+                " (Silverman 2025).",
+            ),
+        ),
+        _plain(
+            "ICP-1-SODIUM-OSMOLARITY",
+            "ICP-1",
+            "lab",
+            Section.ICP,
+            f"Serum sodium and osmolarity {ICP1_CHECK_FREQUENCY} while 3% sodium chloride is used",
+            ICP1_EVIDENCE,
+            selected=False,
+            frequency=ICP1_CHECK_FREQUENCY,
+        ),
+    ]
+    per_kg = context.setting(SECTION, "mannitol_g_per_kg")
+    if per_kg is not None:
+        mannitol = context.product(MANNITOL)
+        calc = weight_based_dose(
+            per_kg,
+            context.weight_kg,
+            unit=units.drug_unit(mannitol.dose_unit),
+            increment=mannitol.increment,
+        )
+        dose_text = format_quantity(calc.given, mannitol.dose_unit)
+        orders.append(
+            Order(
+                id="ICP-1-MANNITOL",
+                rule_id="ICP-1",
+                kind="medication",
+                section=Section.ICP,
+                selected=False,
+                text=f"mannitol {dose_text} IV, as needed for raised intracranial pressure",
+                evidence=ICP1_MANNITOL_EVIDENCE,
+                drug="mannitol",
+                drug_classes=("osmotic diuretic",),
+                dose=calc.given,
+                dose_unit=mannitol.dose_unit,
+                route="IV",
+                frequency="as needed",
+                prn="raised intracranial pressure",
+                dosage_form=mannitol.dosage_form,
+                product_code=mannitol.local_code,
+                calculation=calc,
+                notes=("Dose per institution profile; ICP-1 rates mannitol low confidence.",),
+            )
+        )
+    return orders
