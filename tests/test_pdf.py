@@ -1,0 +1,276 @@
+"""The PDF order sheet, read back page by page with pypdf: running header and footer on every
+page, every selected dose printed, ISMP-clean text, clean pagination of a long case, and a
+render that fails (leaving no file) when weasyprint reports a problem."""
+
+from __future__ import annotations
+
+import io
+import logging
+import subprocess
+import sys
+
+import pytest
+from pypdf import PdfReader
+
+import orderset
+from orderset import cli, hookimpl, pdf, sheet
+from orderset.formatting import ismp_violations
+from orderset.model import Evidence, Order, Section
+from orderset.testing import build, case_data, fresh_host
+from tests.conftest import EXAMPLES, ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def _pages(data: bytes) -> list[str]:
+    assert data.startswith(b"%PDF-")
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _example(path):
+    return orderset.build_order_set(orderset.load_case(path), host=fresh_host())
+
+
+@pytest.fixture(scope="module", params=EXAMPLES, ids=lambda p: p.stem)
+def example_pdf(request):
+    order_set = _example(request.param)
+    return order_set, _pages(pdf.render_bytes(order_set))
+
+
+def test_every_page_carries_patient_mrn_and_page_count(example_pdf):
+    order_set, pages = example_pdf
+    patient = order_set.case.patient
+    name = f"{patient.family_name}, {patient.given_name}"
+    for number, text in enumerate(pages, start=1):
+        flat = _flat(text)
+        assert name in flat, number
+        assert f"MRN {patient.mrn}" in flat, number
+        assert f"Born {patient.birth_date.isoformat()}" in flat, number
+        assert f"Page {number} of {len(pages)}" in flat, number
+
+
+def test_every_selected_dose_from_the_json_is_printed(example_pdf):
+    order_set, pages = example_pdf
+    flat = _flat(" ".join(pages))
+    doses = [
+        o["dose_text"]
+        for o in orderset.to_json_dict(order_set)["orders"]
+        if o["kind"] == "medication" and o["selected"] and o["dose_text"]
+    ]
+    for dose in doses:
+        assert dose in flat
+
+
+def test_no_line_breaks_ismp_rules(example_pdf):
+    _order_set, pages = example_pdf
+    for number, text in enumerate(pages, start=1):
+        for line in text.splitlines():
+            assert ismp_violations(line) == [], (number, line)
+
+
+def test_last_page_has_the_signature_lines(example_pdf):
+    _order_set, pages = example_pdf
+    last = _flat(pages[-1])
+    for label in ("Prescriber name", "Signature", "Pharmacist verification", "Date", "Time"):
+        assert label in last
+    assert all("Pharmacist verification" not in page for page in pages[:-1])
+
+
+def test_pdf_is_byte_identical_for_the_same_case():
+    order_set = _example(EXAMPLES[0])
+    assert pdf.render_bytes(order_set) == pdf.render_bytes(_example(EXAMPLES[0]))
+
+
+def test_html_in_patient_name_prints_literally():
+    pages = _pages(pdf.render_bytes(build(case_data(family_name="<b>Ann</b> & Co"))))
+    for text in pages:
+        assert "<b>Ann</b> & Co, Patient" in _flat(text)
+
+
+# ---- a long case: every order offered, many allergies, and a plugin adding many orders ------
+# Test-only orders for made-up tests and a made-up drug: nothing here is a clinical rule.
+
+
+class ManyOrders:
+    @hookimpl
+    def orderset_orders(self, context):
+        labs = [
+            Order(
+                id=f"TEST-LAB-{n:02d}",
+                rule_id="TEST-LAB",
+                kind="lab",
+                section=Section.LABS,
+                selected=True,
+                text=f"Test panel number {n} with a long description so the line wraps a little"
+                f" on the printed page, repeated to make the table span pages ({n})",
+                evidence=Evidence(grade="partial"),
+            )
+            for n in range(1, 41)
+        ]
+        meds = [
+            Order(
+                id=f"TEST-MED-{n:02d}",
+                rule_id="TEST-MED",
+                kind="medication",
+                section=Section.ADJUNCT,
+                selected=True,
+                text=f"testdrug{n}",
+                evidence=Evidence(grade="partial"),
+                drug=f"testdrug{n}",
+                notes=tuple(f"Note {k} of 8 for testdrug{n}." for k in range(1, 9)),
+            )
+            for n in range(1, 13)
+        ]
+        return [*labs, *meds]
+
+
+LONG_CASE = case_data(
+    allergies=[{"substance": f"allergen {n}", "reaction": "urticaria"} for n in range(1, 31)],
+    shock=True,
+    brainstem_lesion=True,
+    hemorrhagic_lesions=True,
+    rapid_deterioration=True,
+    response="refractory",
+    influenza="pending",
+)
+
+
+@pytest.fixture(scope="module")
+def long_sheet():
+    plugins = [("many", ManyOrders())]
+    offered = build(LONG_CASE, plugins=plugins)
+    profile = {"selection": {o.id: False for o in offered.orders}}
+    order_set = build(LONG_CASE, plugins=plugins, profile=profile)
+    assert not any(o.selected for o in order_set.orders)
+    return order_set, _pages(pdf.render_bytes(order_set))
+
+
+def _row_parts(order: dict) -> list[str]:
+    parts = [order["line"]]
+    if order["preparation"]:
+        parts.append(f"Preparation: {order['preparation']}")
+    if order["calculation"]:
+        parts.append(f"Calculation: {order['calculation']}")
+    parts += order["notes"]
+    parts += [step["pump_rate"] for step in order["titration"]]
+    return [_flat(p) for p in parts]
+
+
+def test_long_case_spans_several_pages(long_sheet):
+    _order_set, pages = long_sheet
+    assert len(pages) >= 3
+
+
+def test_long_case_prints_every_order_offered_and_unticked(long_sheet):
+    order_set, pages = long_sheet
+    flat = _flat(" ".join(pages))
+    assert sheet.CHECKED not in flat.replace(f"{sheet.CHECKED} selected (ordered)", "")
+    assert flat.count(sheet.UNCHECKED) >= len(order_set.orders)
+    for n in range(1, 31):
+        assert f"allergen {n} (urticaria)" in flat
+
+
+def test_long_case_never_splits_an_order_across_pages(long_sheet):
+    order_set, pages = long_sheet
+    flats = [_flat(p) for p in pages]
+    for section in sheet.sheet_context(order_set)["sections"]:
+        for order in section["orders"]:
+            parts = _row_parts(order)
+            homes = [i for i, page in enumerate(flats) if all(p in page for p in parts)]
+            assert homes, f"order {order['id']} is split across pages or missing"
+
+
+def test_long_case_repeats_section_headers_on_every_page(long_sheet):
+    order_set, pages = long_sheet
+    flats = [_flat(p) for p in pages]
+    spanning = set()
+    for section in sheet.sheet_context(order_set)["sections"]:
+        header = f"{section['title']} Order Rule, evidence"
+        on_pages = {
+            i for i, page in enumerate(flats) for o in section["orders"] if o["line"] in page
+        }
+        for i in on_pages:
+            assert header in flats[i], (section["title"], i + 1)
+        if len(on_pages) > 1:
+            spanning.add(section["title"])
+    assert "Labs" in spanning  # the 40 test labs cross a page break
+
+
+def test_long_case_signatures_share_a_page_with_an_order(long_sheet):
+    order_set, pages = long_sheet
+    last_section = sheet.sheet_context(order_set)["sections"][-1]
+    last_line = last_section["orders"][-1]["line"]
+    assert last_line in _flat(pages[-1])
+    assert "Prescriber name" in pages[-1]
+
+
+# ---- weasyprint problems fail the render -----------------------------------------------------
+
+
+def test_missing_image_fails_the_render():
+    with sheet.template_dir() as root, pytest.raises(pdf.SheetRenderError, match=r"missing\.png"):
+        pdf.html_to_pdf('<p>x</p><img src="missing.png">', root)
+
+
+def test_remote_resources_are_refused():
+    html = '<link rel="stylesheet" href="https://example.org/x.css"><p>x</p>'
+    with sheet.template_dir() as root, pytest.raises(pdf.SheetRenderError, match="refusing"):
+        pdf.html_to_pdf(html, root)
+
+
+def test_clean_html_renders_and_the_log_handler_is_removed():
+    logger = logging.getLogger("weasyprint")
+    handlers = list(logger.handlers)
+    with sheet.template_dir() as root:
+        assert pdf.html_to_pdf("<p>plain</p>", root).startswith(b"%PDF-")
+        with pytest.raises(pdf.SheetRenderError):
+            pdf.html_to_pdf('<img src="nothing-here.png">', root)
+    assert logger.handlers == handlers
+
+
+def test_failed_render_leaves_no_file_and_keeps_the_old_one(tmp_path, monkeypatch):
+    order_set = build(case_data())
+    real = sheet.render_html
+
+    def broken(order_set):
+        return real(order_set).replace("</body>", '<img src="gone.png"></body>')
+
+    monkeypatch.setattr(sheet, "render_html", broken)
+    target = tmp_path / "sheet.pdf"
+    target.write_bytes(b"old sheet")
+    with pytest.raises(pdf.SheetRenderError):
+        pdf.write_pdf(order_set, target)
+    assert target.read_bytes() == b"old sheet"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sheet.pdf"]
+
+
+# ---- CLI -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("fmt", "magic"), [("pdf", b"%PDF-"), ("html", b"<!DOCTYPE html>")])
+def test_cli_writes_the_sheet(tmp_path, fmt, magic):
+    out = tmp_path / f"sheet.{fmt}"
+    code = cli.main(["build", "example:toddler-shock-brainstem", "--format", fmt, "-o", str(out)])
+    assert code == 0
+    assert out.read_bytes().startswith(magic)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]
+
+
+def test_json_and_html_paths_never_import_weasyprint():
+    code = (
+        "import sys\n"
+        "from orderset import renderers, testing\n"
+        "s = testing.build(testing.case_data())\n"
+        "renderers.render(s, 'json'); renderers.render(s, 'html')\n"
+        "assert 'weasyprint' not in sys.modules\n"
+        "renderers.render(s, 'pdf')\n"
+        "assert 'weasyprint' in sys.modules\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,346 @@
+"""The order sheet's HTML and template context: what is printed, escaping, tall man lettering,
+the barcode, and that every field of every order (preparation, titration, notes) is shown."""
+
+from __future__ import annotations
+
+import html
+import re
+from decimal import Decimal
+
+import attrs
+import pytest
+
+import orderset
+from orderset import hookimpl, sheet, units
+from orderset.dosing import weight_based_dose
+from orderset.formatting import ismp_violations
+from orderset.model import Evidence, Order, Preparation, Section, TitrationStep
+from orderset.testing import build, case_data, fresh_host
+from tests.conftest import EXAMPLES
+
+
+def _text(markup: str) -> str:
+    """Visible text of an HTML document, whitespace collapsed (style block dropped)."""
+    body = re.sub(r"<style>.*?</style>", " ", markup, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def _example(path):
+    return orderset.build_order_set(orderset.load_case(path), host=fresh_host())
+
+
+# ---- a plugin that uses every order field the sheet can print --------------------------------
+# Test-only numbers for a made-up drug: nothing here is a clinical rule.
+
+
+class EveryField:
+    @hookimpl
+    def orderset_orders(self, context):
+        calc = weight_based_dose(
+            units.Quantity(2, units.mg_per_kg),
+            context.weight_kg,
+            unit=units.mg,
+            increment=units.Quantity(5, units.mg),
+            maximum=units.Quantity(20, units.mg),
+        )
+        evidence = Evidence(grade="analogue", sources=("test",))
+        infusion = Order(
+            id="TEST-INFUSION",
+            rule_id="TEST-1",
+            kind="medication",
+            section=Section.ADJUNCT,
+            selected=True,
+            text="testdrug infusion",
+            evidence=evidence,
+            drug="testdrug",
+            dose=calc.given,
+            dose_unit="mg",
+            route="IV",
+            frequency="every 6 hours",
+            duration="2 days",
+            calculation=calc,
+            preparation=Preparation(
+                concentration=units.Quantity(2, units.mg_per_mL),
+                drug_volume=units.Quantity(10, units.mL),
+                diluent="0.9% sodium chloride",
+                final_volume=units.Quantity(50, units.mL),
+                rate=units.Quantity(25, units.mL_per_h),
+                infuse_over=units.Quantity(2, units.h),
+                text="Filter 0.2 micron",
+            ),
+            titration=(
+                TitrationStep(
+                    units.Quantity(0.5, units.mg_per_kg_per_min),
+                    units.Quantity(4.3, units.mL_per_h),
+                    "start",
+                ),
+                TitrationStep(
+                    units.Quantity(1, units.mg_per_kg_per_min),
+                    units.Quantity(8.5, units.mL_per_h),
+                    "after 30 minutes if tolerated",
+                ),
+            ),
+            notes=("A note printed under the order.",),
+        )
+        rescue = Order(
+            id="TEST-PRN",
+            rule_id="TEST-2",
+            kind="medication",
+            section=Section.SEIZURE,
+            selected=False,
+            text="testrescue as needed",
+            evidence=Evidence(grade="confirmed"),
+            drug="lorazepam",
+            dose=units.Quantity(1.4, units.mg),
+            dose_unit="mg",
+            route="IV",
+            frequency="as needed",
+            prn="seizure lasting 5 minutes or longer",
+        )
+        return [infusion, rescue]
+
+
+@pytest.fixture(scope="module")
+def every_field():
+    return build(case_data(), plugins=[("everyfield", EveryField())])
+
+
+def test_every_order_field_is_printed(every_field):
+    text = _text(sheet.render_html(every_field))
+    assert "testdrug 20 mg IV every 6 hours for 2 days" in text
+    assert (
+        "Preparation: concentration 2 mg/mL; drug volume 10 mL; diluent 0.9% sodium chloride;"
+        " final volume 50 mL; rate 25 mL/h; infuse over 2 hours. Filter 0.2 micron"
+    ) in text
+    # 2 mg/kg x 14.2 kg = 28.4 mg, capped at 20 mg, rounded to a 5 mg step: 20 mg.
+    assert (
+        "Calculation: 2 mg/kg x 14.2 kg = 28.4 mg; maximum 20 mg (capped);"
+        " rounded to 20 mg (deviation 0%, ROUND-1)"
+    ) in text
+    assert "1 0.5 mg/kg/min 4.3 mL/h start" in text
+    assert "2 1 mg/kg/min 8.5 mL/h after 30 minutes if tolerated" in text
+    assert "A note printed under the order." in text
+    assert "LORazepam 1.4 mg IV as needed for seizure lasting 5 minutes or longer" in text
+
+
+def test_checkbox_follows_selection(every_field):
+    context = sheet.sheet_context(every_field)
+    boxes = {o["id"]: o["box"] for s in context["sections"] for o in s["orders"]}
+    selected = {o.id: o.selected for o in every_field.orders}
+    assert set(boxes) == set(selected)
+    for order_id, box in boxes.items():
+        assert box == (sheet.CHECKED if selected[order_id] else sheet.UNCHECKED)
+    # Analogue-graded orders are never pre-selected by the engine: printed empty.
+    assert boxes["TEST-INFUSION"] == sheet.UNCHECKED
+
+
+def test_sections_print_in_section_order(every_field):
+    titles = [s["title"] for s in sheet.sheet_context(every_field)["sections"]]
+    ranks = [next(sec for sec in Section if sec.title == t).rank for t in titles]
+    assert ranks == sorted(ranks)
+    assert len(titles) == len(set(titles))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_example_sheet_text_follows_ismp(path):
+    order_set = _example(path)
+    context = sheet.sheet_context(order_set)
+    lines = [
+        value
+        for section in context["sections"]
+        for order in section["orders"]
+        for value in (order["line"], order["preparation"], order["calculation"], *order["notes"])
+        if value
+    ]
+    lines += [a["text"] for a in context["alerts"]]
+    lines += [context["timing"]["window"], context["patient"]["renal"]]
+    assert lines
+    for line in lines:
+        assert ismp_violations(line) == [], line
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_example_html_is_deterministic_and_complete(path):
+    order_set = _example(path)
+    first = sheet.render_html(order_set)
+    assert first == sheet.render_html(_example(path))
+    text = _text(first)
+    doc = orderset.to_json_dict(order_set)
+    for order in doc["orders"]:
+        if order["kind"] == "medication" and order["selected"] and order["dose_text"]:
+            assert order["dose_text"] in text, order["id"]
+    assert doc["assessed_at"][:10] in text
+
+
+def test_html_in_patient_name_is_escaped():
+    order_set = build(case_data(family_name="<b>Ann</b> & Co"))
+    markup = sheet.render_html(order_set)
+    assert "<b>Ann</b>" not in markup
+    assert "&lt;b&gt;Ann&lt;/b&gt; &amp; Co, Patient" in markup
+    assert "<b>Ann</b> & Co, Patient" in _text(markup)
+
+
+def test_tall_man_only_for_listed_drugs():
+    assert sheet.tall_man("methylprednisolone 425 mg") == "methylPREDNISolone 425 mg"
+    assert sheet.tall_man("Give lorazepam, then levetiracetam") == (
+        "Give LORazepam, then levETIRAcetam"
+    )
+    for name in ("midazolam", "tocilizumab", "oseltamivir", "immune globulin"):
+        assert sheet.tall_man(name) == name
+    assert sheet.tall_man("methylprednisolones") == "methylprednisolones"  # whole words only
+    for generic, lettered in sheet.TALL_MAN.items():
+        assert lettered.lower() == generic
+        assert lettered != generic
+
+
+def test_methylprednisolone_is_printed_in_tall_man():
+    text = _text(sheet.render_html(build(case_data())))
+    assert "methylPREDNISolone" in text
+    assert "methylprednisolone" not in text
+
+
+@pytest.mark.parametrize(
+    ("allergies", "printed", "absent"),
+    [
+        ([], "No known allergies", "Allergies not recorded"),
+        (None, "Allergies not recorded", "No known allergies"),
+    ],
+)
+def test_allergy_wording(allergies, printed, absent):
+    text = _text(sheet.render_html(build(case_data(allergies=allergies))))
+    assert printed in text
+    assert absent not in text
+
+
+def test_listed_allergies_print_with_reactions():
+    data = case_data(allergies=[{"substance": "latex", "reaction": "anaphylaxis"}])
+    text = _text(sheet.render_html(build(data)))
+    assert "latex (anaphylaxis)" in text
+    assert "No known allergies" not in text
+    assert "Allergies not recorded" not in text
+
+
+def test_weight_in_pounds_shows_the_entered_weight():
+    text = _text(sheet.render_html(build(case_data(weight="31.3 lb"))))
+    # 31.3 lb = 14.197 kg; the dosing weight is kg to the gram.
+    assert "14.197 kg (entered as 31.3 lb), measured 2026-11-22" in text
+    kg_text = _text(sheet.render_html(build(case_data(weight="14.2 kg"))))
+    assert "entered as" not in kg_text
+
+
+@pytest.mark.parametrize(
+    ("onset", "expected"),
+    [
+        ("2026-11-21T20:00:00-05:00", "Within the 24-hour window: 14 hours left"),
+        ("2026-11-21T06:00:00-05:00", "Within the 24-hour window: 0 hours left"),
+        ("2026-11-20T14:00:00-05:00", "Past the 24-hour window by 16 hours"),
+    ],
+)
+def test_timing_window(onset, expected):
+    text = _text(sheet.render_html(build(case_data(neuro_onset=onset))))
+    assert expected in text
+
+
+def test_severity_and_renal_may_be_missing():
+    order_set = attrs.evolve(build(case_data()), severity=None, renal=None)
+    text = _text(sheet.render_html(order_set))
+    assert "Not scored for this order set." in text
+    assert "Not calculated" in text
+
+
+def test_severity_box_lists_items_and_missing():
+    order_set = build(case_data(platelets=None))
+    context = sheet.sheet_context(order_set)["severity"]
+    assert context["missing"] == list(order_set.severity.missing)
+    assert context["missing"]
+    text = _text(sheet.render_html(order_set))
+    assert f"Total {order_set.severity.score} of 9: {order_set.severity.band}" in text
+    assert "Missing:" in text
+
+
+def test_aspirin_alert_is_always_on_a_childs_sheet():
+    child = sheet.sheet_context(build(case_data()))
+    assert [a for a in child["alerts"] if a["rule_id"] == "ALERT-1"]
+    adult = sheet.sheet_context(build(case_data(birth_date="1980-01-01", weight="70 kg")))
+    assert not [
+        a for a in adult["alerts"] if a["rule_id"] == "ALERT-1" and a["text"] == sheet.ALERT_1_TEXT
+    ]
+
+
+def test_undefined_template_variable_is_an_error(tmp_path):
+    import jinja2
+
+    env = sheet._environment(str(tmp_path))
+    (tmp_path / "t.j2").write_text("{{ patient.nmae }}")
+    with pytest.raises(jinja2.UndefinedError):
+        env.get_template("t.j2").render(patient={"name": "x"})
+
+
+# ---- Code 128 --------------------------------------------------------------------------------
+
+START = {103: "A", 104: "B", 105: "C"}
+STOP_PATTERN = "1100011101011"
+
+
+def _decode_code128(modules: str) -> str:
+    """A small independent Code 128 decoder: symbols of 11 modules, start, data, check, stop.
+    The pattern table is python-barcode's; code-set logic and the checksum are checked here."""
+    from barcode.charsets.code128 import CODES
+
+    assert modules.endswith(STOP_PATTERN)
+    body = modules[: -len(STOP_PATTERN)]
+    assert len(body) % 11 == 0
+    values = [CODES.index(body[i : i + 11]) for i in range(0, len(body), 11)]
+    start, *data, check = values
+    assert check == (start + sum(i * v for i, v in enumerate(data, start=1))) % 103
+    codeset, out = START[start], []
+    for v in data:
+        if v == 99:
+            codeset = "C"
+        elif v == 100:
+            codeset = "B"
+        elif v == 101:
+            codeset = "A"
+        elif codeset == "C":
+            out.append(f"{v:02d}")
+        elif codeset == "B":
+            out.append(chr(v + 32))
+        else:
+            out.append(chr(v + 32) if v < 64 else chr(v - 64))
+    return "".join(out)
+
+
+def _modules_from_svg(svg: str) -> str:
+    width = int(re.search(r'viewBox="0 0 (\d+) ', svg).group(1))
+    cells = ["0"] * width
+    for x, w in re.findall(r'<rect x="(\d+)" y="0" width="(\d+)"', svg):
+        for i in range(int(x), int(x) + int(w)):
+            cells[i] = "1"
+    modules = "".join(cells)
+    quiet = "0" * sheet.QUIET_ZONE
+    assert modules.startswith(quiet) and modules.endswith(quiet)
+    return modules[sheet.QUIET_ZONE : -sheet.QUIET_ZONE]
+
+
+@pytest.mark.parametrize("mrn", ["A1234567", "00012345", "MRN-42/x", "7"])
+def test_barcode_svg_decodes_to_the_mrn(mrn):
+    assert _decode_code128(_modules_from_svg(str(sheet.code128_svg(mrn)))) == mrn
+
+
+def test_known_code128_symbol():
+    # Start B (104), "A" (33), check (104 + 33) % 103 = 34, stop.
+    assert sheet.code128_modules("A") == "11010010000" + "10100011000" + "10001011000" + (
+        STOP_PATTERN
+    )
+
+
+def test_barcode_bars_keep_their_width_for_long_mrns():
+    short, long = str(sheet.code128_svg("A1")), str(sheet.code128_svg("A1B2C3D4E5F6G7H8"))
+    mm = [Decimal(re.search(r'width="([\d.]+)mm"', s).group(1)) for s in (short, long)]
+    modules = [int(re.search(r'viewBox="0 0 (\d+) ', s).group(1)) for s in (short, long)]
+    assert mm[0] / modules[0] == mm[1] / modules[1] == sheet.MODULE_MM
+
+
+def test_mrn_outside_code128_is_refused():
+    with pytest.raises(ValueError, match="Code 128"):
+        sheet.code128_modules("A12é")
