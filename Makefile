@@ -7,6 +7,14 @@ STAMP  := $(VENV)/.installed
 .PHONY: demo test test-deep lint format bench install clean readme
 
 $(STAMP): pyproject.toml
+	@# Best effort: Debian's HarfBuzz subsetter makes PDF font subsetting about 7x faster and
+	@# spares weasyprint's fontTools fallback; without root or apt the build still works.
+	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	    ! dpkg -s libharfbuzz-subset0 >/dev/null 2>&1; then \
+	  apt-get install -y -q libharfbuzz-subset0 >/dev/null 2>&1 || \
+	  (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q libharfbuzz-subset0 >/dev/null 2>&1) || \
+	  echo "note: libharfbuzz-subset0 not installed; PDF font subsetting uses fontTools"; \
+	fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
