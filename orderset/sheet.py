@@ -235,6 +235,8 @@ def _alerts(order_set: OrderSet) -> list[dict[str, Any]]:
             "label": SEVERITY_LABELS[a.severity],
             "text": tall_man(a.text),
             "rule_id": a.rule_id,
+            #: Printed after the text unless the text names the rule already.
+            "show_rule": bool(a.rule_id) and a.rule_id not in a.text,
         }
         for a in alerts
     ]
@@ -291,38 +293,58 @@ def _calculation(order: Order) -> str | None:
     return tall_man(text)
 
 
-def _medication_line(order: Order) -> str:
-    """Drug, dose, route, frequency, duration: the line a pharmacist prepares from."""
-    if order.dose is None:
-        return tall_man(order.text)
-    parts = [order.drug or "", format_quantity(order.dose, order.dose_unit)]
+def _composed_line(order: Order, dose: str) -> str:
+    parts = [order.drug or "", dose]
     if order.route:
         parts.append(order.route)
-    if order.prn and order.frequency == "as needed":
+    if order.frequency and not (order.prn and order.frequency == "as needed"):
+        parts.append(order.frequency)
+    if order.prn:
         parts.append(f"as needed for {order.prn}")
-    else:
-        if order.frequency:
-            parts.append(order.frequency)
-        if order.prn:
-            parts.append(f"as needed for {order.prn}")
     line = " ".join(parts)
-    if order.duration:
-        line += f" for {order.duration}"
-    return tall_man(line)
+    return f"{line} for {order.duration}" if order.duration else line
+
+
+def _mentions(text: str, phrase: str | None) -> bool:
+    return phrase is None or re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text, re.I) is not None
+
+
+def _medication_line(order: Order) -> str:
+    """The plugin's order sentence when it states drug, dose, route, frequency and duration
+    itself (it carries what no field does: "3%", "first line, alternative to lorazepam");
+    otherwise those fields composed into a line, followed by the plugin's text."""
+    if order.dose is None:
+        return tall_man(order.text)
+    dose = format_quantity(order.dose, order.dose_unit)
+    fields = (order.drug, dose, order.route, order.frequency, order.duration)
+    if all(_mentions(order.text, f) for f in fields):
+        return tall_man(order.text)
+    composed = _composed_line(order, dose)
+    return tall_man(f"{composed}. {order.text}" if order.text else composed)
+
+
+def _emphasised(line: str, order: Order, dose: str | None) -> Markup:
+    """The line as HTML with the drug name and the dose in bold (escaped like all text)."""
+    markup = escape(line)
+    for phrase in (dose, tall_man(order.drug) if order.drug else None):
+        if phrase:
+            markup = markup.replace(escape(phrase), Markup("<strong>%s</strong>") % phrase, 1)
+    return Markup(markup)
 
 
 def _order(order: Order) -> dict[str, Any]:
     medication = order.kind == "medication"
+    dose = format_quantity(order.dose, order.dose_unit) if order.dose is not None else None
+    line = _medication_line(order) if medication else tall_man(order.text)
     return {
         "id": order.id,
         "selected": order.selected,
         "box": CHECKED if order.selected else UNCHECKED,
         "kind": order.kind,
         "medication": medication,
-        "line": _medication_line(order) if medication else tall_man(order.text),
-        "dose_text": format_quantity(order.dose, order.dose_unit)
-        if medication and order.dose is not None
-        else None,
+        "line": line,
+        "line_html": _emphasised(line, order, dose) if medication else escape(line),
+        "dose_text": dose if medication else None,
         "preparation": _preparation(order.preparation) if medication else None,
         "calculation": _calculation(order) if medication else None,
         "review": bool(order.calculation and order.calculation.pharmacist_review),

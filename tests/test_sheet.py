@@ -97,7 +97,12 @@ class EveryField:
             frequency="as needed",
             prn="seizure lasting 5 minutes or longer",
         )
-        return [infusion, rescue]
+        complete = attrs.evolve(
+            rescue,
+            id="TEST-COMPLETE",
+            text="lorazepam 1.4 mg IV as needed for a test, wording kept (second choice)",
+        )
+        return [infusion, rescue, complete]
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +126,31 @@ def test_every_order_field_is_printed(every_field):
     assert "2 1 mg/kg/min 8.5 mL/h after 30 minutes if tolerated" in text
     assert "A note printed under the order." in text
     assert "LORazepam 1.4 mg IV as needed for seizure lasting 5 minutes or longer" in text
+
+
+def test_plugin_sentence_is_the_line_when_it_states_every_field(every_field):
+    lines = {
+        o["id"]: o["line"]
+        for s in sheet.sheet_context(every_field)["sections"]
+        for o in s["orders"]
+    }
+    # Complete sentence: printed as written (it carries "second choice", which no field does).
+    assert lines["TEST-COMPLETE"] == (
+        "LORazepam 1.4 mg IV as needed for a test, wording kept (second choice)"
+    )
+    # Sentences missing the dose: the fields are composed, then the plugin's words follow.
+    assert lines["TEST-INFUSION"] == (
+        "testdrug 20 mg IV every 6 hours for 2 days. testdrug infusion"
+    )
+    assert lines["TEST-PRN"] == (
+        "LORazepam 1.4 mg IV as needed for seizure lasting 5 minutes or longer."
+        " testrescue as needed"
+    )
+
+
+def test_drug_and_dose_are_bold_and_escaped(every_field):
+    markup = sheet.render_html(every_field)
+    assert "<strong>LORazepam</strong> <strong>1.4 mg</strong> IV as needed for a test" in markup
 
 
 def test_checkbox_follows_selection(every_field):
