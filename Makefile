@@ -25,7 +25,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	mkdir -p out
 	$(BIN)/orderset build examples/toddler-shock-brainstem.json --format json -o out/toddler-shock-brainstem.json
+	$(BIN)/orderset build examples/toddler-shock-brainstem.json --format pdf -o out/toddler-shock-brainstem.pdf
 	@echo "wrote out/toddler-shock-brainstem.json"
+	@echo "wrote out/toddler-shock-brainstem.pdf"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
