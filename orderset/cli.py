@@ -2,6 +2,7 @@
 
 Exit status: 0 on success, 2 on bad input (one line naming the field), 1 on an internal error
 or a failing plugin. On any error no output file is created, and an existing one is untouched.
+`send` exits 3 when a message was not acknowledged with AA or CA (the reason is printed).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from orderset.errors import InputError, PluginError
 from orderset.renderers import RENDERERS
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+EXIT_NOT_ACCEPTED = 3
 EXAMPLE_PREFIX = "example:"
 
 
@@ -84,7 +86,56 @@ def make_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("examples", help="list the bundled example cases")
     sub.add_parser("rules", help="print the clinical rules the plugins encode (Markdown table)")
+    _add_send_parser(sub)
     return parser
+
+
+def _add_send_parser(sub: argparse._SubParsersAction) -> None:
+    send = sub.add_parser("send", help="send the order set as HL7 v2.5.1 over MLLP")
+    send.add_argument("case", help="case JSON file, or example:NAME for a bundled example")
+    send.add_argument("--host", required=True, help="receiver host name or address")
+    send.add_argument("--port", required=True, type=_port, help="receiver TCP port")
+    send.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=10.0,
+        help="seconds to wait for each acknowledgement (default: 10)",
+    )
+    send.add_argument(
+        "--retries",
+        type=_retries,
+        default=2,
+        help="extra attempts after a connection failure or timeout, never after a rejection"
+        " (default: 2)",
+    )
+    send.add_argument(
+        "--profile", help="institution profile: a TOML file or a bundled name (default: default)"
+    )
+    send.add_argument(
+        "--disable", action="append", default=[], metavar="NAME", help="disable a plugin by name"
+    )
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (1 to 65535)")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (over 0)")
+    return value
+
+
+def _retries(text: str) -> int:
+    if not text.isdigit() or int(text) > 10:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a retry count (0 to 10)")
+    return int(text)
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -135,6 +186,43 @@ def _build_batch(args: argparse.Namespace) -> int:
     return status
 
 
+def _cmd_send(args: argparse.Namespace) -> int:
+    """Build as `build --format hl7` does, then send each message and wait for its ACK.
+    Only messages acknowledged AA/CA are reported as accepted."""
+    from orderset.engine import build_order_set
+    from orderset.hl7 import build_messages
+    from orderset.loader import load_case
+    from orderset.mllp import send_messages
+    from orderset.plugin_manager import make_host
+
+    case = load_case(resolve_case_path(args.case))
+    order_set = build_order_set(case, profile=args.profile, host=make_host(disable=args.disable))
+    messages = build_messages(order_set)
+    if not messages:
+        print("orderset: no selected orders, nothing to send", file=sys.stderr)
+        return EXIT_OK
+    outcomes = send_messages(
+        messages, args.host, args.port, timeout=args.timeout, retries=args.retries
+    )
+    for outcome in outcomes:
+        m = outcome.message
+        what = f"{m.structure.replace('_', '^')} {m.control_id} ({len(m.order_ids)} orders)"
+        if outcome.accepted and outcome.ack is not None:
+            print(f"accepted ({outcome.ack.code}): {what}")
+        elif outcome.status == "rejected":
+            code = outcome.ack.code if outcome.ack and outcome.ack.code else "no MSA-1"
+            print(f"orderset: rejected ({code}): {what}: {outcome.detail}", file=sys.stderr)
+        elif outcome.status == "no acknowledgement":
+            print(
+                f"orderset: not acknowledged after {outcome.attempts} attempt(s): {what}:"
+                f" {outcome.detail}; the receiver may still have it (a resend keeps MSH-10)",
+                file=sys.stderr,
+            )
+        else:
+            print(f"orderset: not sent: {what}: {outcome.detail}", file=sys.stderr)
+    return EXIT_OK if all(o.accepted for o in outcomes) else EXIT_NOT_ACCEPTED
+
+
 def _cmd_plugins(args: argparse.Namespace) -> int:
     from orderset.plugin_manager import make_host
 
@@ -175,6 +263,7 @@ COMMANDS = {
     "plugins": _cmd_plugins,
     "examples": _cmd_examples,
     "rules": _cmd_rules,
+    "send": _cmd_send,
 }
 
 
