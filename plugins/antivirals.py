@@ -19,7 +19,7 @@ from attrs import frozen
 from orderset import hookimpl, units
 from orderset.context import BuildContext
 from orderset.dosing import Band, fixed_dose, select_band, volume_for, weight_based_dose
-from orderset.errors import InputError
+from orderset.errors import InputError, PluginError
 from orderset.formatting import format_number, format_quantity
 from orderset.formulary import Product
 from orderset.model import Alert, Calculation, Evidence, Order, Preparation, Section
@@ -57,11 +57,12 @@ OSE1_WEIGHT_BANDS: tuple[Band[tuple[int, str]], ...] = (
 # over 30-60: 30 mg twice daily; over 10-30: 30 mg once daily; haemodialysis: 30 mg after each
 # session; end stage (10 or less, read as end stage) not on dialysis: not recommended.
 OSE1_RENAL_DOSE_MG = 30
-OSE1_RENAL_BANDS: tuple[Band[str | None], ...] = (
-    Band(None, Decimal(10), inclusive=True),  # end stage: not recommended
-    Band("once daily", Decimal(30), inclusive=True),
-    Band("twice daily", Decimal(60), inclusive=True),
-    Band("normal"),
+#: (dose mg or None when not recommended, frequency, band in words)
+OSE1_RENAL_BANDS: tuple[Band[tuple[int | None, str, str]], ...] = (
+    Band((None, "", "10 mL/min or less, end stage"), Decimal(10), inclusive=True),
+    Band((OSE1_RENAL_DOSE_MG, "once daily", "over 10 to 30 mL/min"), Decimal(30), inclusive=True),
+    Band((OSE1_RENAL_DOSE_MG, "twice daily", "over 30 to 60 mL/min"), Decimal(60), inclusive=True),
+    Band((OSE1_FIXED_DOSE_MG, OSE1_FREQUENCY, "over 60 mL/min, no adjustment")),
 )
 
 # OSE-2: peramivir, only when the enteral route is unavailable: 2-12 years 12 mg/kg IV,
@@ -70,6 +71,7 @@ OSE2_PER_KG = units.Quantity(12, units.mg_per_kg)
 OSE2_MAX_DOSE = units.Quantity(600, units.mg)
 OSE2_FROM_YEARS = 2
 OSE2_FIXED_FROM_YEARS = 13
+OSE2_FIXED_DOSE = units.Quantity(600, units.mg)
 OSE2_MIN_INFUSION_MIN = 15
 OSE2_MAX_INFUSION_MIN = 30
 # Formulary default, not a clinical number: ROUND-1 lists no peramivir increment, so doses are
@@ -251,8 +253,8 @@ def _oseltamivir(context: BuildContext) -> _Plan:
             )
         )
     else:
-        band = select_band(renal.value, OSE1_RENAL_BANDS).value
-        if band is None:
+        renal_mg, renal_frequency, band = select_band(renal.value, OSE1_RENAL_BANDS).value
+        if renal_mg is None:
             return _Plan(
                 None,
                 (
@@ -261,32 +263,33 @@ def _oseltamivir(context: BuildContext) -> _Plan:
                         severity="critical",
                         rule_id="OSE-1",
                         text=(
-                            f"{renal.text}: end-stage renal function (10 mL/min or less) and not"
-                            " on dialysis. Oseltamivir is not recommended (OSE-1, US label), so"
-                            " it was not ordered. Discuss antiviral treatment with infectious"
-                            " diseases and the pharmacist."
+                            f"{renal.text}: {band}, and not on dialysis. Oseltamivir is not"
+                            " recommended (OSE-1, US label), so it was not ordered. Discuss"
+                            " antiviral treatment with infectious diseases and the pharmacist."
                         ),
                     ),
                 ),
             )
-        if band == "normal":
-            calc = fixed_dose(
-                units.Quantity(OSE1_FIXED_DOSE_MG, units.mg), reason="adult", unit=unit
+        frequency = renal_frequency
+        calc = fixed_dose(
+            units.Quantity(renal_mg, units.mg),
+            reason=(
+                f"adult, creatinine clearance {format_number(renal.value)} mL/min ({band}),"
+                f" {frequency}"
+            ),
+            unit=unit,
+        )
+        if renal_mg != OSE1_FIXED_DOSE_MG:
+            alerts.append(
+                _renal_info(f"{renal.text}: oseltamivir reduced to {renal_mg} mg {frequency}.")
             )
-        else:
-            frequency = band
-            low, high = ("10", "30") if band == "once daily" else ("30", "60")
-            calc = _renal_dose(
-                unit,
-                f"adult renal adjustment, creatinine clearance {format_number(renal.value)}"
-                f" mL/min (over {low} to {high} mL/min), {band}",
-            )
-            alerts.append(_renal_info(f"{renal.text}: oseltamivir reduced to 30 mg {band}."))
         notes.append(f"Renal function: {renal.text}.")
 
     # OSE-1: pending or unknown influenza status is treated empirically.
     wait = "" if case.clinical.influenza == "positive" else ", do not wait for the influenza test"
     dose_text = format_quantity(calc.given, product.dose_unit)
+    if product.concentration is None:
+        raise PluginError("antivirals", f"product {OSELTAMIVIR} needs its concentration (OSE-1)")
     volume = volume_for(calc.given, product.concentration)
     volume_text = format_quantity(volume)
     concentration_text = format_quantity(product.concentration)
@@ -407,7 +410,7 @@ def _peramivir(context: BuildContext) -> _Plan:
         " only while the enteral route is unavailable."
     ]
     if case.age.years >= OSE2_FIXED_FROM_YEARS:
-        calc = fixed_dose(OSE2_MAX_DOSE, reason="age 13 years or older", unit=unit)
+        calc = fixed_dose(OSE2_FIXED_DOSE, reason="age 13 years or older", unit=unit)
     elif case.age.years >= OSE2_FROM_YEARS:
         calc = weight_based_dose(
             OSE2_PER_KG,
