@@ -75,6 +75,8 @@ def test_oseltamivir_weight_band_edges(weight, dose_mg, volume_ml):
         (11, "9.5 kg", D(33), D("5.5"), D("3.5")),
         # 12 months: weight band, 9.5 kg is 15 kg or less: 30 mg; 5 mL
         (12, "9.5 kg", D(30), D(5), None),
+        # 12 years exactly, 35 kg: the weight band (over 23 to 40 kg): 60 mg; 10 mL
+        (12 * 12, "35 kg", D(60), D(10), None),
         # 12 years 11 months, 35 kg: still the weight band (over 23 to 40 kg): 60 mg; 10 mL
         (12 * 12 + 11, "35 kg", D(60), D(10), None),
         # 13 years, 35 kg: 75 mg regardless of weight; 12.5 mL
