@@ -261,7 +261,10 @@ def _decimal(q: pint.Quantity, unit: pint.Unit, places: str) -> Decimal:
 def _check_range(field: str, value: Decimal, bounds: tuple[Decimal, Decimal], shown: str) -> None:
     lo, hi = bounds
     if not lo <= value <= hi:
-        raise InputError(field, f"{shown} is outside the plausible range {lo} to {hi}")
+        raise InputError(
+            field,
+            f"{shown} is outside the plausible range {format_number(lo)} to {format_number(hi)}",
+        )
 
 
 def _derive(doc: CaseDocument, now: dt.datetime | None) -> Case:

@@ -119,6 +119,9 @@ PLATELET_UNITS = spellings(
 )
 CSF_PROTEIN_UNITS = spellings({"mg/dL": mg_per_dL, "g/L": g_per_L, "mg/L": mg_per_L})
 
+#: No clinical measurement in any accepted unit comes near this; larger numbers are typos.
+MAX_MAGNITUDE = 1e9
+
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
 
@@ -162,6 +165,8 @@ def parse_measurement(
         raise InputError(field, f"{value!r} is not a measurement (e.g. {_example(what)})")
     if magnitude != magnitude or magnitude in (float("inf"), float("-inf")):
         raise InputError(field, f"{value!r} is not a finite number")
+    if abs(magnitude) > MAX_MAGNITUDE:
+        raise InputError(field, f"{value!r} is far too large to be a measurement")
     unit = units.get(_key(unit_text))
     if unit is None:
         accepted = ", ".join(sorted(units))

@@ -71,6 +71,8 @@ def test_weight_in_lb_gives_exactly_the_same_orders_as_kg():
         ({"weight": {"value": "14", "unit": "kg"}}, "patient.weight.value", "is not a number"),
         ({"weight": {"value": 14}}, "patient.weight", 'needs both "value" and "unit"'),
         ({"weight": None}, "patient.weight", "is null"),
+        ({"weight": "1e400 kg"}, "patient.weight", "is not a finite number"),
+        ({"hematocrit": "1e+25 %"}, "patient.hematocrit", "far too large"),
         ({"weight": "150 kg", "age_months": 24}, "patient.weight", "outside the plausible range"),
         ({"height": "96 kg"}, "patient.height", "is not accepted for height"),
         ({"serum_creatinine": "0.3"}, "patient.serum_creatinine", "has no unit"),
