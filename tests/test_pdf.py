@@ -274,3 +274,26 @@ def test_json_and_html_paths_never_import_weasyprint():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_sheet_uses_only_the_bundled_fonts():
+    reader = PdfReader(io.BytesIO(pdf.render_bytes(build(case_data()))))
+    names = set()
+    for page in reader.pages:
+        fonts = page["/Resources"]["/Font"]
+        names |= {str(fonts[key].get_object()["/BaseFont"]).split("+")[-1] for key in fonts}
+    # Fonts loaded through @font-face are named after the family, so a system font that slipped
+    # in (a fallback) would show up under its own name here.
+    assert names == {"Sheet-Sans", "Sheet-Sans-Bold"}
+
+
+def test_missing_font_file_fails_the_render():
+    html = (
+        '<style>@font-face { font-family: "X"; src: url("fonts/not-there.ttf") }'
+        ' p { font-family: "X" }</style><p>x</p>'
+    )
+    with (
+        sheet.template_dir() as root,
+        pytest.raises(pdf.SheetRenderError, match="cannot be loaded"),
+    ):
+        pdf.html_to_pdf(html, root)
