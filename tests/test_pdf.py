@@ -297,3 +297,15 @@ def test_missing_font_file_fails_the_render():
         pytest.raises(pdf.SheetRenderError, match="cannot be loaded"),
     ):
         pdf.html_to_pdf(html, root)
+
+
+def test_cli_render_failure_exits_1_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    real = sheet.render_html
+    monkeypatch.setattr(
+        sheet, "render_html", lambda s: real(s).replace("</body>", '<img src="gone.png"></body>')
+    )
+    out = tmp_path / "sheet.pdf"
+    code = cli.main(["build", "example:toddler-shock-brainstem", "--format", "pdf", "-o", str(out)])
+    assert code == 1
+    assert "gone.png" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
