@@ -25,8 +25,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	mkdir -p out
 	$(BIN)/orderset build examples/toddler-shock-brainstem.json --format json -o out/toddler-shock-brainstem.json
+	$(BIN)/orderset build examples/toddler-shock-brainstem.json --format hl7 -o out/toddler-shock-brainstem.hl7
 	$(BIN)/orderset build examples/toddler-shock-brainstem.json --format pdf -o out/toddler-shock-brainstem.pdf
 	@echo "wrote out/toddler-shock-brainstem.json"
+	@echo "wrote out/toddler-shock-brainstem.hl7"
 	@echo "wrote out/toddler-shock-brainstem.pdf"
 
 test: $(STAMP)

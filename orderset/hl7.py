@@ -316,7 +316,7 @@ def _orc(case: Case, order: Order) -> str:
 
 def _tq1(case: Case, order: Order) -> str:
     frequency = FREQUENCIES[order.frequency] if order.frequency else None
-    as_needed = frequency is not None and frequency.hl7 == "PRN"
+    as_needed = order.prn is not None or (frequency is not None and frequency.hl7 == "PRN")
     repeat = ((frequency.hl7, order.frequency, "HL70335"),) if frequency else None
     service_duration = None
     if order.duration:

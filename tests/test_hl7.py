@@ -385,6 +385,15 @@ def test_infusion_rate_route_timing_and_prn_condition() -> None:
     assert tq1.tq1_10.value == "seizure lasting 5 minutes \\T\\ more"
 
 
+def test_a_once_order_given_as_needed_has_prn_priority() -> None:
+    order = _medication("T-ONCE", frequency="once", prn="a seizure over 5 minutes")
+    tq1 = _group(_build_with([order]), "T-ONCE").omp_o09_timing.tq1
+    assert tq1.tq1_3.rpt_1.value == "Once&once&HL70335"
+    assert tq1.tq1_9.cwe_1.value == "PRN"
+    plain = _group(_build_with([_medication("T-NOW")]), "T-NOW").omp_o09_timing.tq1
+    assert plain.tq1_9.cwe_1.value == "A"
+
+
 def test_an_order_alert_goes_in_that_order_group_and_a_general_alert_in_the_header() -> None:
     orders = [_medication("T-A"), _medication("T-B", drug="otherdrug")]
     alerts = [
