@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,12 @@ class SheetRenderError(OrdersetError, RuntimeError):
     """weasyprint reported a problem (missing resource, bad CSS): no PDF is produced."""
 
 
+#: weasyprint warnings that say nothing about the sheet itself. Without Debian's
+#: libharfbuzz-subset0 it subsets fonts with fontTools (slower, same glyphs) and warns on every
+#: render; failing on that would make PDFs impossible on such a machine.
+NOT_A_DEFECT = (re.compile(r"^Using fontTools instead of HarfBuzz-Subset for font "),)
+
+
 class _Collector(logging.Handler):
     """Keeps the weasyprint messages logged by one thread (other threads render their own)."""
 
@@ -33,8 +40,11 @@ class _Collector(logging.Handler):
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.thread == self.thread:
-            self.messages.append(record.getMessage())
+        if record.thread != self.thread:
+            return
+        message = record.getMessage()
+        if not any(pattern.search(message) for pattern in NOT_A_DEFECT):
+            self.messages.append(message)
 
 
 @contextlib.contextmanager

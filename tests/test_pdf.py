@@ -309,3 +309,14 @@ def test_cli_render_failure_exits_1_and_writes_nothing(tmp_path, monkeypatch, ca
     assert code == 1
     assert "gone.png" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_machine_without_harfbuzz_subset_still_renders(monkeypatch):
+    """weasyprint falls back to fontTools and warns; that warning is not a defect of the sheet."""
+    import weasyprint.pdf.fonts
+
+    from orderset import pdf
+
+    monkeypatch.setattr(weasyprint.pdf.fonts, "harfbuzz_subset", None)
+    order_set = orderset.build_order_set(orderset.load_case(EXAMPLES[0]))
+    assert pdf.render_bytes(order_set).startswith(b"%PDF-")
