@@ -24,6 +24,7 @@ from orderset.hl7 import (
 )
 from orderset.loader import load_case
 from orderset.model import Alert, Evidence, Order, Preparation, Section
+from orderset.render_json import to_json_dict
 from orderset.testing import build
 from tests.hl7_helpers import batch_messages, segments, strict, unescape
 
@@ -78,7 +79,26 @@ def test_every_message_of_every_example_passes_strict_parse_and_validate(
 def test_doses_read_back_from_rxo_equal_the_json_output(case_path: Path, tmp_path: Path) -> None:
     doc = json.loads(_cli_output(tmp_path, case_path, "json"))
     texts = batch_messages(_cli_output(tmp_path, case_path, "hl7"))
-    case = load_case(case_path)
+    _assert_doses_match(doc, texts, load_case(case_path))
+
+
+@pytest.mark.parametrize("case_path", EXAMPLES, ids=lambda p: p.stem)
+def test_every_offered_order_selected_by_a_profile_is_valid_hl7_with_its_dose(
+    case_path: Path,
+) -> None:
+    """Orders offered but not pre-selected (IVIG, fosphenytoin, analogue drugs) are sent once a
+    profile selects them: they must parse, validate and carry the JSON dose too."""
+    data = json.loads(case_path.read_text())
+    offered = build(data)
+    order_set = build(data, profile={"selection": {o.id: True for o in offered.orders}})
+    assert all(o.selected for o in order_set.orders)
+    texts = batch_messages(render_batch(order_set))
+    for text in texts:
+        strict(text)
+    _assert_doses_match(to_json_dict(order_set), texts, order_set.case)
+
+
+def _assert_doses_match(doc: dict[str, Any], texts: list[str], case: Any) -> None:
     medications = [o for o in doc["orders"] if o["kind"] == "medication" and o["selected"]]
     omp = [t for t in texts if "|OMP^O09^OMP_O09|" in t]
     if not medications:
@@ -103,6 +123,8 @@ def test_doses_read_back_from_rxo_equal_the_json_output(case_path: Path, tmp_pat
             "UCUM",
         ), order["id"]
         assert "/kg" not in rxo.rxo_4.value
+        if dose["unit"] == "mg PE":
+            assert any("phenytoin equivalents" in n.nte_3.value for n in group.nte)
         assert group.rxr.rxr_1.ce_3.value == "HL70162"
     assert not groups, "no group for an order the JSON does not list as selected"
 
