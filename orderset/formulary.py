@@ -26,6 +26,10 @@ class Product:
     local_code: str = ""
     #: Where the product came from: "plugin:NAME" or "profile".
     source: str = ""
+    #: Rate titration, product-specific (IVIG-1): dose rates (e.g. mg/kg/min) stepped up every
+    #: `titration_interval` as tolerated; the last step is the maximum rate. Empty when none.
+    titration_steps: tuple[pint.Quantity, ...] = ()
+    titration_interval: pint.Quantity | None = None
 
 
 class Formulary(Mapping[str, Product]):

@@ -29,8 +29,11 @@ ENTRY_POINT_GROUP = "orderset"
 #: Built-in plugins, registered exactly like third-party ones.
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "orderset.plugins.steroids",
+    "orderset.plugins.il6_blockade",
+    "orderset.plugins.ivig",
     "orderset.plugins.antivirals",
     "orderset.plugins.supportive_care",
+    "orderset.plugins.escalation",
 )
 #: Comma-separated names of the only third-party plugins to load ("" loads none), as
 #: datasette's DATASETTE_LOAD_PLUGINS.

@@ -1,20 +1,26 @@
-"""Steroids: MP-1 methylprednisolone pulse with its monitoring orders.
+"""Steroids: MP-1 methylprednisolone pulse with its monitoring orders; MP-2 oral taper.
 
-Every number below is from ../shared/clinical-rules.md and carries its rule id.
+Every number below is from ../shared/clinical-rules.md and carries its rule id. MP-2 has no ANE
+source, so it has no number here at all: it is offered unselected as "taper per clinician", and
+a dose appears only when the institution profile supplies every part of it (drug, mg/kg,
+maximum, frequency).
 """
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from orderset import hookimpl, units
 from orderset.context import BuildContext
 from orderset.dosing import weight_based_dose
+from orderset.errors import InputError
 from orderset.formatting import format_quantity
 from orderset.formulary import Product
 from orderset.model import Alert, Evidence, Order, Preparation, Section
 from orderset.rules import Rule
 from orderset.settings import Setting, Settings
+from orderset.vocab import FREQUENCIES
 
 SECTION = "steroids"
 PRODUCT = "methylprednisolone-iv"
@@ -33,6 +39,18 @@ MP1_WINDOW_HOURS = Decimal(24)
 # ROUND-1 default increment for methylprednisolone.
 MP1_INCREMENT = units.Quantity(5, units.mg)
 
+# MP-2: oral steroid taper, unconfirmed: no number in the rules; every value comes from the
+# profile. Formulary default, not a clinical number: ROUND-1 lists no increment for an oral
+# steroid, so doses are measured to 1 mg until a profile's [formulary.steroid-taper-oral]
+# increment replaces it.
+TAPER_PRODUCT = "steroid-taper-oral"
+MP2_INCREMENT = units.Quantity(1, units.mg)
+MP2_ROUTE = "enteral (PO or NG)"
+MP2_FREQUENCIES = ("once daily", "twice daily")
+MP2_DEFAULT_DRUG = "oral corticosteroid"
+#: The settings that together make an MP-2 dose; all or none must be set.
+MP2_DOSE_KEYS = ("taper_drug", "taper_mg_per_kg", "taper_max_dose", "taper_frequency")
+
 MP1_EVIDENCE = Evidence(
     grade="confirmed",
     sources=(
@@ -44,9 +62,15 @@ MP1_EVIDENCE = Evidence(
 )
 
 
+MP2_CLASSES = ("corticosteroid", "glucocorticoid")
+
+
 @hookimpl
 def orderset_rules() -> list[Rule]:
-    return [Rule("MP-1", "Methylprednisolone pulse", "confirmed")]
+    return [
+        Rule("MP-1", "Methylprednisolone pulse", "confirmed"),
+        Rule("MP-2", "Oral steroid taper (per clinician; dose from profile only)", "unconfirmed"),
+    ]
 
 
 @hookimpl
@@ -70,6 +94,46 @@ def orderset_settings() -> list[Setting]:
             minimum=MP1_MIN_INFUSION_MIN,
             maximum=240,
         ),
+        # MP-2 (unconfirmed): no defaults; without them the taper is "per clinician".
+        Setting(
+            SECTION,
+            "taper_drug",
+            None,
+            "MP-2 taper drug, a lowercase generic name (e.g. prednisolone); no default.",
+            str,
+        ),
+        Setting(
+            SECTION,
+            "taper_mg_per_kg",
+            None,
+            "MP-2 starting taper dose per kg per administration; no default.",
+            "quantity",
+            units=units.spellings({"mg/kg": units.mg_per_kg}),
+        ),
+        Setting(
+            SECTION,
+            "taper_max_dose",
+            None,
+            "MP-2 maximum starting taper dose per administration; no default.",
+            "quantity",
+            units=units.spellings({"mg": units.mg}),
+        ),
+        Setting(
+            SECTION,
+            "taper_frequency",
+            None,
+            "MP-2 starting taper frequency; no default.",
+            str,
+            choices=MP2_FREQUENCIES,
+        ),
+        Setting(
+            SECTION,
+            "taper_weeks",
+            None,
+            "MP-2 taper length in weeks (seed B's 4-6 weeks is unconfirmed); no default.",
+            int,
+            minimum=1,
+        ),
     ]
 
 
@@ -85,7 +149,16 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             dosage_form="injection, powder, for solution",
             route="IV",
             local_code="MPRED-INJ",
-        )
+        ),
+        Product(
+            key=TAPER_PRODUCT,
+            drug=settings.get(SECTION, "taper_drug") or MP2_DEFAULT_DRUG,
+            description="oral corticosteroid for the taper (per institution profile)",
+            dose_unit="mg",
+            increment=MP2_INCREMENT,
+            dosage_form="oral",
+            route=MP2_ROUTE,
+        ),
     ]
 
 
@@ -145,7 +218,82 @@ def orderset_orders(context: BuildContext) -> list[Order]:
         )
         for suffix, what in (("GLUCOSE", "Blood glucose"), ("BP", "Blood pressure"))
     ]
-    return [medication, *monitoring]
+    return [medication, *monitoring, _taper(context)]
+
+
+def _taper(context: BuildContext) -> Order:
+    """MP-2: offered unselected; a dose only when the profile gives drug, mg/kg, max, frequency."""
+    values = {key: context.setting(SECTION, key) for key in (*MP2_DOSE_KEYS, "taper_weeks")}
+    drug = values["taper_drug"]
+    if drug is not None and not re.fullmatch(r"[a-z][a-z -]*[a-z]", drug):
+        raise InputError(f"{SECTION}.taper_drug", f"{drug!r} is not a lowercase generic name")
+    dose_values = [values[k] for k in MP2_DOSE_KEYS[1:]]
+    if any(v is not None for v in dose_values):
+        for key in MP2_DOSE_KEYS:
+            if values[key] is None:
+                raise InputError(
+                    f"{SECTION}.{key}",
+                    "is needed with the other MP-2 taper dose settings"
+                    f" ({', '.join(MP2_DOSE_KEYS)})",
+                )
+    weeks = values["taper_weeks"]
+    duration = f"{weeks} weeks" if weeks is not None else "per clinician"
+    over = f" over {weeks} weeks" if weeks is not None else ""
+    notes = [
+        "MP-2 is unconfirmed (no ANE source): offered, never pre-selected by default.",
+        "Seed B's 4-6 weeks is unreviewed and not used; any length is from the institution"
+        " profile or the clinician.",
+    ]
+    name = drug or MP2_DEFAULT_DRUG
+    base = dict(
+        id="MP-2",
+        rule_id="MP-2",
+        kind="medication",
+        section=Section.FIRST_LINE,
+        selected=False,
+        drug=name,
+        drug_classes=MP2_CLASSES,
+        route=MP2_ROUTE,
+        duration=duration,
+    )
+    if values["taper_mg_per_kg"] is None:
+        text = f"{name} taper per clinician{over}, after the methylprednisolone pulse"
+        if drug is None:
+            text += "; no dose: MP-2 doses come only from the institution profile"
+        return Order(
+            text=text,
+            evidence=Evidence(grade="unconfirmed", sources=()),
+            notes=tuple(notes),
+            **base,
+        )
+    product = context.product(TAPER_PRODUCT)
+    frequency = values["taper_frequency"]
+    per_day = FREQUENCIES[frequency].per_day or 1
+    calc = weight_based_dose(
+        values["taper_mg_per_kg"],
+        context.weight_kg,
+        unit=units.drug_unit(product.dose_unit),
+        increment=product.increment,
+        maximum=values["taper_max_dose"],
+    )
+    dose_text = format_quantity(calc.given, product.dose_unit)
+    notes.append("Starting dose, maximum and frequency are per institution profile (MP-2).")
+    return Order(
+        text=(
+            f"{name} {dose_text} {MP2_ROUTE} {frequency} after the methylprednisolone pulse,"
+            f" then taper per clinician{over}"
+        ),
+        evidence=Evidence(grade="unconfirmed", sources=("per institution profile",)),
+        dose=calc.given,
+        dose_unit=product.dose_unit,
+        frequency=frequency,
+        dosage_form=product.dosage_form,
+        product_code=product.local_code or None,
+        calculation=calc,
+        daily_dose=calc.given * per_day,
+        notes=tuple(notes),
+        **base,
+    )
 
 
 @hookimpl

@@ -1,0 +1,211 @@
+"""IL-6 blockade: TCZ-1 tocilizumab, a single IV dose for severe ANE.
+
+Every number below is from ../shared/clinical-rules.md and carries its rule id. The order is
+pre-selected only on a definite sign of severe disease: an ANE severity score band of exactly
+"high", hemorrhagic lesions, or rapid neurological deterioration. A band given as a range
+("medium or high", because items are missing) is not high; the order then says so, so the
+clinician can complete the score. Allergy (tocilizumab or its class) is screened by the engine.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pint
+
+from orderset import hookimpl, units
+from orderset.context import BuildContext
+from orderset.dosing import Band, pump_rate, select_band, volume_for, weight_based_dose
+from orderset.errors import InputError
+from orderset.formatting import format_number, format_quantity
+from orderset.formulary import Product
+from orderset.model import Alert, Evidence, Order, Preparation, Section
+from orderset.rules import Rule
+from orderset.settings import Settings
+
+PRODUCT = "tocilizumab-iv"
+
+# TCZ-1: single dose IV; under 30 kg: 12 mg/kg, final volume 50 mL; 30 kg or more: 8 mg/kg,
+# final volume 100 mL.
+TCZ1_BAND_EDGE_KG = Decimal(30)
+TCZ1_UNDER_30_PER_KG = units.Quantity(12, units.mg_per_kg)
+TCZ1_FROM_30_PER_KG = units.Quantity(8, units.mg_per_kg)
+TCZ1_UNDER_30_FINAL_ML = units.Quantity(50, units.mL)
+TCZ1_FROM_30_FINAL_ML = units.Quantity(100, units.mL)
+# TCZ-1: maximum 800 mg.
+TCZ1_MAX_DOSE = units.Quantity(800, units.mg)
+# TCZ-1: concentrate 20 mg/mL; diluent 0.9% sodium chloride; infuse over 60 minutes.
+TCZ1_CONCENTRATION = units.Quantity(20, units.mg_per_mL)
+TCZ1_DILUENT = "0.9% sodium chloride"
+TCZ1_INFUSION_MIN = 60
+# TCZ-1: as early as possible, ideally within 24 h of onset; past 24 h: alert.
+TCZ1_WINDOW_HOURS = Decimal(24)
+# TCZ-1: pre-selected when ANE-SS (SCORE-1) is high (5-9).
+TCZ1_PRESELECT_BAND = "high"
+# ROUND-1 default increment for tocilizumab: 2 mg (0.1 mL of 20 mg/mL).
+TCZ1_INCREMENT = units.Quantity(2, units.mg)
+
+TCZ1_BANDS: tuple[Band[tuple[pint.Quantity, pint.Quantity, str]], ...] = (
+    Band((TCZ1_UNDER_30_PER_KG, TCZ1_UNDER_30_FINAL_ML, "under 30 kg"), TCZ1_BAND_EDGE_KG),
+    Band((TCZ1_FROM_30_PER_KG, TCZ1_FROM_30_FINAL_ML, "30 kg or more")),
+)
+
+TCZ1_EVIDENCE = Evidence(
+    grade="confirmed",
+    sources=(
+        "tocilizumab US label (CRS dosing)",
+        "Ju 2025, J Neurol",
+        "Nagase 2023, Front Neurosci 17:1150868",
+    ),
+)
+#: Classes matched against recorded allergies by the engine.
+TCZ1_CLASSES = ("interleukin-6 receptor antagonist", "monoclonal antibody")
+
+
+@hookimpl
+def orderset_rules() -> list[Rule]:
+    return [Rule("TCZ-1", "Tocilizumab", "confirmed")]
+
+
+@hookimpl
+def orderset_formulary(settings: Settings) -> list[Product]:
+    return [
+        Product(
+            key=PRODUCT,
+            drug="tocilizumab",
+            description="tocilizumab injection concentrate 20 mg/mL",
+            dose_unit="mg",
+            increment=TCZ1_INCREMENT,  # ROUND-1
+            dosage_form="injection, solution, concentrate",
+            route="IV",
+            concentration=TCZ1_CONCENTRATION,  # TCZ-1
+            local_code="TCZ-INJ",
+        )
+    ]
+
+
+def selection(context: BuildContext) -> tuple[bool, list[str]]:
+    """TCZ-1 pre-selection and the reasons, as notes for the order."""
+    severity = context.severity
+    clinical = context.case.clinical
+    reasons = []
+    notes = []
+    if severity is not None and severity.band == TCZ1_PRESELECT_BAND:
+        reasons.append(f"ANE severity score {severity.score} (high, 5-9)")
+    elif severity is not None and TCZ1_PRESELECT_BAND in severity.band:
+        notes.append(
+            f"ANE severity score {severity.score} of the known items; band {severity.band}"
+            f" (missing: {', '.join(severity.missing)}). A range is not a definite high band,"
+            " so the score alone does not pre-select tocilizumab: complete the missing items."
+        )
+    if clinical.hemorrhagic_lesions:
+        reasons.append("hemorrhagic lesions reported")
+    if clinical.rapid_deterioration:
+        reasons.append("rapid neurological deterioration reported")
+    if reasons:
+        notes.insert(0, f"Pre-selected (TCZ-1, severe ANE): {'; '.join(reasons)}.")
+    else:
+        notes.insert(
+            0,
+            "Offered, not pre-selected: no high severity band, hemorrhagic lesions or rapid"
+            " deterioration reported (TCZ-1).",
+        )
+    return bool(reasons), notes
+
+
+@hookimpl
+def orderset_orders(context: BuildContext) -> list[Order]:
+    product = context.product(PRODUCT)
+    if product.concentration is None:
+        raise InputError(f"formulary.{PRODUCT}.concentration", "is needed for the drug volume")
+    per_kg, final_volume, band = select_band(context.weight_kg, TCZ1_BANDS).value
+    calc = weight_based_dose(
+        per_kg,
+        context.weight_kg,
+        unit=units.drug_unit(product.dose_unit),
+        increment=product.increment,
+        maximum=TCZ1_MAX_DOSE,
+    )
+    drug_volume = volume_for(calc.given, product.concentration)
+    if drug_volume >= final_volume:
+        raise InputError(
+            f"formulary.{PRODUCT}.concentration",
+            f"gives {format_quantity(drug_volume)} of drug, more than the"
+            f" {format_quantity(final_volume)} final volume of TCZ-1",
+        )
+    over = units.Quantity(TCZ1_INFUSION_MIN, units.minute)
+    rate = pump_rate(final_volume, over)
+    selected, notes = selection(context)
+    dose_text = format_quantity(calc.given, product.dose_unit)
+    volume_text = format_quantity(drug_volume)
+    final_text = format_quantity(final_volume)
+    rate_text = format_quantity(rate, max_places=1)
+    notes.append(
+        f"Weight band {band} ({format_number(context.weight_kg)} kg): {format_quantity(per_kg)},"
+        f" final volume {final_text} (TCZ-1)."
+    )
+    notes.append("No IV push. Give as early as possible, ideally within 24 hours of onset.")
+    return [
+        Order(
+            id="TCZ-1",
+            rule_id="TCZ-1",
+            kind="medication",
+            section=Section.ADJUNCT,
+            selected=selected,
+            text=(
+                f"tocilizumab {dose_text} IV once (single dose) in {TCZ1_DILUENT} to a final"
+                f" {final_text}, infuse over {TCZ1_INFUSION_MIN} minutes at {rate_text}"
+            ),
+            evidence=TCZ1_EVIDENCE,
+            drug="tocilizumab",
+            drug_classes=TCZ1_CLASSES,
+            dose=calc.given,
+            dose_unit=product.dose_unit,
+            route="IV",
+            frequency="once",
+            duration="single dose",
+            dosage_form=product.dosage_form,
+            product_code=product.local_code,
+            calculation=calc,
+            preparation=Preparation(
+                concentration=product.concentration,
+                drug_volume=drug_volume,
+                diluent=TCZ1_DILUENT,
+                final_volume=final_volume,
+                rate=rate,
+                infuse_over=over,
+                text=(
+                    f"Draw up {volume_text} of {format_quantity(product.concentration)}"
+                    f" ({dose_text}). From a {final_text} bag of {TCZ1_DILUENT} withdraw"
+                    f" {volume_text}, then add the drug (final {final_text}). Infuse over"
+                    f" {TCZ1_INFUSION_MIN} minutes at {rate_text}; no IV push."
+                ),
+            ),
+            daily_dose=calc.given,
+            notes=tuple(notes),
+        )
+    ]
+
+
+@hookimpl
+def orderset_alerts(context: BuildContext, orders: tuple[Order, ...]) -> list[Alert]:
+    """TCZ-1 past 24 hours: alert, keep the clinician's choice (selection is not changed)."""
+    ordered = any(o.rule_id == "TCZ-1" and o.kind == "medication" for o in orders)
+    if not ordered or context.case.hours_since_onset <= TCZ1_WINDOW_HOURS:
+        return []
+    hours = format_quantity(
+        units.Quantity(float(context.case.hours_since_onset), units.h), max_places=1
+    )
+    return [
+        Alert(
+            id="TCZ-1-WINDOW",
+            severity="warning",
+            rule_id="TCZ-1",
+            order_id="TCZ-1",
+            text=(
+                f"Onset was {hours} ago, past the 24-hour window: tocilizumab should be given as"
+                " early as possible, ideally within 24 hours of onset. Ordering it now is the"
+                " clinician's choice (TCZ-1)."
+            ),
+        )
+    ]
