@@ -20,7 +20,6 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-import pint
 from attrs import frozen
 
 from orderset import units
@@ -174,10 +173,6 @@ def placer_order_number(case: Case, order_id: str) -> str:
 def message_control_id(case: Case, structure: str) -> str:
     """MSH-10: unique per message and stable, so a receiver can recognise a resent message."""
     return _digest(*set_key(case), "message", structure, length=20)
-
-
-def _quantity_text(q: pint.Quantity) -> str:
-    return format_quantity(q)
 
 
 def _dose_parts(order: Order) -> tuple[str | None, tuple[str, str, str] | None]:
@@ -353,7 +348,7 @@ def _order_notes(order: Order, alerts: Sequence[Alert]) -> list[str]:
     if order.preparation is not None and order.preparation.text:
         texts.append(f"Preparation: {order.preparation.text}")
     texts.extend(
-        f"Titration: {_quantity_text(s.dose_rate)} = {_quantity_text(s.pump_rate)}, {s.after}"
+        f"Titration: {format_quantity(s.dose_rate)} = {format_quantity(s.pump_rate)}, {s.after}"
         for s in order.titration
     )
     if order.prn:

@@ -15,6 +15,7 @@ from orderset import hookimpl, units
 from orderset.cli import main
 from orderset.errors import InputError, PluginError
 from orderset.hl7 import (
+    UCUM_DRUG_UNITS,
     build_messages,
     escape,
     message_control_id,
@@ -41,6 +42,11 @@ EXPECTED_UNITS = {
     "mL": ("mL", "mL"),
     "mg PE": ("mg", "mg PE"),
 }
+
+
+def test_every_drug_unit_of_the_closed_vocabulary_has_an_hl7_unit() -> None:
+    assert set(UCUM_DRUG_UNITS) == set(units.DRUG_UNITS) == set(EXPECTED_UNITS)
+    assert {label: UCUM_DRUG_UNITS[label] for label in EXPECTED_UNITS} == EXPECTED_UNITS
 
 
 def _cli_output(tmp_path: Path, case: Path, fmt: str) -> bytes:
