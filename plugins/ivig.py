@@ -9,6 +9,8 @@ a site that stocks another brand supplies that product (and its steps) from its 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pint
 
 from orderset import hookimpl, units
@@ -104,7 +106,7 @@ def orderset_formulary(settings: Settings) -> list[Product]:
     ]
 
 
-def titration(product: Product, weight_kg) -> tuple[TitrationStep, ...]:  # type: ignore[no-untyped-def]
+def titration(product: Product, weight_kg: Decimal) -> tuple[TitrationStep, ...]:
     """The product's dose-rate steps as pump rates (mL/h, ROUND-1 0.1 mL/h) for this weight."""
     if not product.titration_steps or product.concentration is None:
         return ()

@@ -227,6 +227,9 @@ def _taper(context: BuildContext) -> Order:
     drug = values["taper_drug"]
     if drug is not None and not re.fullmatch(r"[a-z][a-z -]*[a-z]", drug):
         raise InputError(f"{SECTION}.taper_drug", f"{drug!r} is not a lowercase generic name")
+    for key in ("taper_mg_per_kg", "taper_max_dose"):
+        if values[key] is not None and values[key].magnitude <= 0:
+            raise InputError(f"{SECTION}.{key}", "must be more than zero")
     dose_values = [values[k] for k in MP2_DOSE_KEYS[1:]]
     if any(v is not None for v in dose_values):
         for key in MP2_DOSE_KEYS:

@@ -125,6 +125,8 @@ def test_infusion_minutes_from_profile(minutes):
         ("steroids", "taper_mg_per_kg", "2 mg"),
         ("steroids", "taper_max_dose", "60 mg/kg"),
         ("steroids", "taper_drug", 5),
+        ("steroids", "taper_mg_per_kg", "0 mg/kg"),
+        ("steroids", "taper_max_dose", "-5 mg"),
     ],
 )
 def test_invalid_steroid_profile_values_are_errors(section, key, value):
