@@ -171,7 +171,7 @@ def _anakinra(context: BuildContext) -> Order:
         daily_dose=daily,
         notes=(
             "Analogue (ESC-2): no ANE dose found; from pediatric CAR-T neurotoxicity practice."
-            " Never pre-selected.",
+            " Not pre-selected unless the institution profile says so.",
             f"Maximum {format_quantity(ESC2_MAX_DOSE)} per dose and"
             f" {format_quantity(ESC2_MAX_DAILY)} per day (ESC-2).",
         ),
