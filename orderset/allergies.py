@@ -13,10 +13,19 @@ import re
 from orderset.model import Alert, Allergy, Order
 
 
+def _word_forms(name: str) -> str:
+    """A regex for the name and its plurals: antibody/antibodies, steroid/steroids."""
+    name = name.lower()
+    forms = [re.escape(name) + "(?:e?s)?"]
+    if name.endswith("y"):
+        forms.append(re.escape(name[:-1]) + "ies")
+    return "|".join(forms)
+
+
 def _matches(allergy: Allergy, names: tuple[str, ...]) -> str | None:
     text = allergy.substance.lower()
     for name in names:
-        if re.search(rf"(?<![a-z]){re.escape(name.lower())}(?:e?s)?(?![a-z])", text):
+        if re.search(rf"(?<![a-z])(?:{_word_forms(name)})(?![a-z])", text):
             return name
     return None
 

@@ -122,3 +122,14 @@ def test_unrelated_allergy_keeps_the_order():
     order_set = build(case_data(allergies=[{"substance": "penicillin", "reaction": "hives"}]))
     assert has_order(order_set, "MP-1")
     assert not [a for a in order_set.alerts if a.id.startswith("ALLERGY")]
+
+
+def test_allergy_plurals_in_ies_match_the_class():
+    from orderset.allergies import screen
+    from orderset.model import Allergy
+    from orderset.testing import order
+
+    mab = order(build(case_data(shock=True, brainstem_lesion=True)), "TCZ-1")
+    assert "monoclonal antibody" in mab.drug_classes
+    kept, alerts = screen([mab], (Allergy("Monoclonal antibodies", "anaphylaxis"),))
+    assert kept == [] and alerts[0].order_id == "TCZ-1"
