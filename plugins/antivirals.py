@@ -23,6 +23,7 @@ from orderset.errors import InputError, PluginError
 from orderset.formatting import format_number, format_quantity
 from orderset.formulary import Product
 from orderset.model import Alert, Calculation, Evidence, Order, Preparation, Section
+from orderset.orders import medication_order
 from orderset.rules import Rule
 from orderset.settings import Setting, Settings
 
@@ -293,12 +294,11 @@ def _oseltamivir(context: BuildContext) -> _Plan:
     volume = volume_for(calc.given, product.concentration)
     volume_text = format_quantity(volume)
     concentration_text = format_quantity(product.concentration)
-    per_day = 2 if frequency == "twice daily" else 1
-    daily = None if frequency == "after each hemodialysis session" else calc.given * per_day
-    order = Order(
+    order = medication_order(
+        product,
+        calc,
         id="OSE-1",
         rule_id="OSE-1",
-        kind="medication",
         section=Section.FIRST_LINE,
         selected=True,
         text=(
@@ -308,20 +308,14 @@ def _oseltamivir(context: BuildContext) -> _Plan:
         evidence=OSE1_EVIDENCE,
         drug="oseltamivir",
         drug_classes=NEURAMINIDASE,
-        dose=calc.given,
-        dose_unit=product.dose_unit,
         route=ENTERAL,
         frequency=frequency,
         duration=f"{OSE1_DAYS} days",
-        dosage_form=product.dosage_form,
-        product_code=product.local_code,
-        calculation=calc,
         preparation=Preparation(
             concentration=product.concentration,
             drug_volume=volume,
             text=f"{volume_text} of {concentration_text} oral suspension per dose",
         ),
-        daily_dose=daily,
         notes=tuple(notes),
     )
     return _Plan(order, tuple(alerts))
@@ -466,26 +460,21 @@ def _peramivir(context: BuildContext) -> _Plan:
             text=f"{format_quantity(volume)} of {format_quantity(product.concentration)}; "
             + preparation.text,
         )
-    order = Order(
+    order = medication_order(
+        product,
+        calc,
         id="OSE-2",
         rule_id="OSE-2",
-        kind="medication",
         section=Section.FIRST_LINE,
         selected=True,
         text=f"peramivir {dose_text} IV once, infuse over {minutes} minutes; start now",
         evidence=evidence,
         drug="peramivir",
         drug_classes=NEURAMINIDASE,
-        dose=calc.given,
-        dose_unit=product.dose_unit,
         route="IV",
         frequency="once",
         duration="single dose",
-        dosage_form=product.dosage_form,
-        product_code=product.local_code,
-        calculation=calc,
         preparation=preparation,
-        daily_dose=calc.given,
         notes=tuple(notes),
     )
     alerts = (

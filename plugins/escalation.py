@@ -17,6 +17,7 @@ from orderset.dosing import weight_based_dose, weight_quantity
 from orderset.formatting import format_number, format_quantity, to_decimal
 from orderset.formulary import Product
 from orderset.model import Alert, Evidence, Order, Section
+from orderset.orders import medication_order
 from orderset.rules import Rule
 from orderset.settings import Settings
 from orderset.vocab import FREQUENCIES
@@ -147,10 +148,11 @@ def _anakinra(context: BuildContext) -> Order:
     )
     dose_text = format_quantity(calc.given, product.dose_unit)
     daily = calc.given * per_day
-    return Order(
+    return medication_order(
+        product,
+        calc,
         id="ESC-2",
         rule_id="ESC-2",
-        kind="medication",
         section=Section.ADJUNCT,
         selected=False,
         text=(
@@ -160,15 +162,9 @@ def _anakinra(context: BuildContext) -> Order:
         evidence=ESC2_EVIDENCE,
         drug="anakinra",
         drug_classes=("interleukin-1 receptor antagonist",),
-        dose=calc.given,
-        dose_unit=product.dose_unit,
         route="IV",
         frequency=ESC2_FREQUENCY,
         duration="per clinician",
-        dosage_form=product.dosage_form,
-        product_code=product.local_code,
-        calculation=calc,
-        daily_dose=daily,
         notes=(
             "Analogue (ESC-2): no ANE dose found; from pediatric CAR-T neurotoxicity practice."
             " Not pre-selected unless the institution profile says so.",

@@ -20,6 +20,7 @@ from orderset.errors import InputError
 from orderset.formatting import format_number, format_quantity
 from orderset.formulary import Product
 from orderset.model import Alert, Evidence, Order, Preparation, Section
+from orderset.orders import medication_order
 from orderset.rules import Rule
 from orderset.settings import Settings
 
@@ -146,10 +147,11 @@ def orderset_orders(context: BuildContext) -> list[Order]:
     )
     notes.append("No IV push. Give as early as possible, ideally within 24 hours of onset.")
     return [
-        Order(
+        medication_order(
+            product,
+            calc,
             id="TCZ-1",
             rule_id="TCZ-1",
-            kind="medication",
             section=Section.ADJUNCT,
             selected=selected,
             text=(
@@ -159,14 +161,9 @@ def orderset_orders(context: BuildContext) -> list[Order]:
             evidence=TCZ1_EVIDENCE,
             drug="tocilizumab",
             drug_classes=TCZ1_CLASSES,
-            dose=calc.given,
-            dose_unit=product.dose_unit,
             route="IV",
             frequency="once",
             duration="single dose",
-            dosage_form=product.dosage_form,
-            product_code=product.local_code,
-            calculation=calc,
             preparation=Preparation(
                 concentration=product.concentration,
                 drug_volume=drug_volume,
@@ -181,7 +178,6 @@ def orderset_orders(context: BuildContext) -> list[Order]:
                     f" {TCZ1_INFUSION_MIN} minutes at {rate_text}; no IV push."
                 ),
             ),
-            daily_dose=calc.given,
             notes=tuple(notes),
         )
     ]

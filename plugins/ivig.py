@@ -19,6 +19,7 @@ from orderset.dosing import pump_rate, volume_for, weight_based_dose, weight_qua
 from orderset.formatting import format_quantity
 from orderset.formulary import Product
 from orderset.model import Evidence, Order, Preparation, Section, TitrationStep
+from orderset.orders import medication_order
 from orderset.rules import Rule
 from orderset.settings import Setting, Settings
 
@@ -181,10 +182,11 @@ def orderset_orders(context: BuildContext) -> list[Order]:
             ),
         )
     return [
-        Order(
+        medication_order(
+            product,
+            calc,
             id="IVIG-1",
             rule_id="IVIG-1",
-            kind="medication",
             section=Section.FIRST_LINE if first_line else Section.ADJUNCT,
             selected=bool(first_line),
             text=(
@@ -194,17 +196,11 @@ def orderset_orders(context: BuildContext) -> list[Order]:
             evidence=evidence,
             drug="immune globulin",
             drug_classes=IVIG1_CLASSES,
-            dose=calc.given,
-            dose_unit=product.dose_unit,
             route="IV",
             frequency="once daily",
             duration=f"{days} days",
-            dosage_form=product.dosage_form,
-            product_code=product.local_code,
-            calculation=calc,
             preparation=preparation,
             titration=steps,
-            daily_dose=calc.given,
             notes=tuple(notes),
         )
     ]

@@ -18,6 +18,7 @@ from orderset.errors import InputError
 from orderset.formatting import format_quantity
 from orderset.formulary import Product
 from orderset.model import Alert, Evidence, Order, Preparation, Section
+from orderset.orders import medication_order
 from orderset.rules import Rule
 from orderset.settings import Setting, Settings
 from orderset.vocab import FREQUENCIES
@@ -179,10 +180,11 @@ def orderset_orders(context: BuildContext) -> list[Order]:
     notes = ["Never as a rapid IV push (label: large doses over under 10 minutes: arrhythmia)."]
     if days > MP1_DEFAULT_DAYS:
         notes.append(f"{days} days is from the institution profile; over 3 days is unconfirmed.")
-    medication = Order(
+    medication = medication_order(
+        product,
+        calc,
         id="MP-1",
         rule_id="MP-1",
-        kind="medication",
         section=Section.FIRST_LINE,
         selected=True,
         text=(
@@ -192,18 +194,12 @@ def orderset_orders(context: BuildContext) -> list[Order]:
         evidence=MP1_EVIDENCE,
         drug="methylprednisolone",
         drug_classes=("corticosteroid", "glucocorticoid"),
-        dose=calc.given,
-        dose_unit=product.dose_unit,
         route="IV",
         frequency="once daily",
         duration=f"{days} days",
-        dosage_form=product.dosage_form,
-        product_code=product.local_code,
-        calculation=calc,
         preparation=Preparation(
             infuse_over=over, text=f"Infuse over {minutes} minutes; never as a rapid IV push"
         ),
-        daily_dose=calc.given,
         notes=tuple(notes),
     )
     monitoring = [

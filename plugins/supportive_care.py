@@ -28,6 +28,7 @@ from orderset.dosing import weight_based_dose
 from orderset.formatting import format_quantity
 from orderset.formulary import Product
 from orderset.model import Alert, Calculation, Evidence, Order, OrderKind, Section
+from orderset.orders import medication_order
 from orderset.rules import Rule
 from orderset.settings import Setting, Settings
 
@@ -425,24 +426,20 @@ def _seizure_medication(
     product = context.product(product_key)
     calc = _dose(context, product, per_kg, maximum)
     dose_text = format_quantity(calc.given, product.dose_unit)
-    return Order(
+    return medication_order(
+        product,
+        calc,
         id=order_id,
         rule_id="SEIZ-1",
-        kind="medication",
         section=Section.SEIZURE,
         selected=selected,
         text=f"{product.drug} {dose_text} {route} once, as needed for {prn} ({line})",
         evidence=SEIZ1_EVIDENCE,
         drug=product.drug,
         drug_classes=drug_classes,
-        dose=calc.given,
-        dose_unit=product.dose_unit,
         route=route,
         frequency="once",
         prn=prn,
-        dosage_form=product.dosage_form,
-        product_code=product.local_code,
-        calculation=calc,
         notes=notes,
     )
 
@@ -552,10 +549,11 @@ def _icp1(context: BuildContext) -> list[Order]:
     high_per_kg = format_quantity(ICP1_SALINE_HIGH_PER_KG)
     hold = f"hold if serum osmolarity is {ICP1_HOLD_OSMOLARITY} mOsm/L or more"
     orders = [
-        Order(
+        medication_order(
+            saline,
+            low,
             id="ICP-1-SALINE",
             rule_id="ICP-1",
-            kind="medication",
             section=Section.ICP,
             selected=False,
             text=(
@@ -565,14 +563,9 @@ def _icp1(context: BuildContext) -> list[Order]:
             ),
             evidence=ICP1_EVIDENCE,
             drug="sodium chloride",
-            dose=low.given,
-            dose_unit=saline.dose_unit,
             route="IV",
             frequency="as needed",
             prn=f"raised intracranial pressure; {hold}",
-            dosage_form=saline.dosage_form,
-            product_code=saline.local_code,
-            calculation=low,
             notes=(
                 f"Upper end of the range: {high.text}.",
                 "Infusion time per prescriber: ICP-1 gives none.",
@@ -603,24 +596,20 @@ def _icp1(context: BuildContext) -> list[Order]:
         )
         dose_text = format_quantity(calc.given, mannitol.dose_unit)
         orders.append(
-            Order(
+            medication_order(
+                mannitol,
+                calc,
                 id="ICP-1-MANNITOL",
                 rule_id="ICP-1",
-                kind="medication",
                 section=Section.ICP,
                 selected=False,
                 text=f"mannitol {dose_text} IV, as needed for raised intracranial pressure",
                 evidence=ICP1_MANNITOL_EVIDENCE,
                 drug="mannitol",
                 drug_classes=("osmotic diuretic",),
-                dose=calc.given,
-                dose_unit=mannitol.dose_unit,
                 route="IV",
                 frequency="as needed",
                 prn="raised intracranial pressure",
-                dosage_form=mannitol.dosage_form,
-                product_code=mannitol.local_code,
-                calculation=calc,
                 notes=("Dose per institution profile; ICP-1 rates mannitol low confidence.",),
             )
         )
