@@ -122,6 +122,7 @@ CSF_PROTEIN_UNITS = spellings({"mg/dL": mg_per_dL, "g/L": g_per_L, "mg/L": mg_pe
 #: No clinical measurement in any accepted unit comes near this; larger numbers are typos.
 MAX_MAGNITUDE = 1e9
 
+_COMMA_NUMBER = re.compile(r"^\s*[-+]?\d+,\d")
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
 
@@ -147,6 +148,13 @@ def parse_measurement(
             raise InputError(f"{sub}unit", f"{unit_text!r} is not a unit")
         magnitude = float(number)
     elif isinstance(value, str):
+        if _COMMA_NUMBER.match(value):
+            # "14,2" is 14.2 in much of Europe and "1,420" is 1420 in the US: never guess.
+            raise InputError(
+                field,
+                f"{value!r} has a comma in the number; write it with a decimal point and no"
+                f" thousands separator (e.g. {_example(what)})",
+            )
         match = _NUMBER.match(value)
         if not match:
             raise InputError(

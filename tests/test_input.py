@@ -68,6 +68,8 @@ def test_weight_in_lb_gives_exactly_the_same_orders_as_kg():
         ({"weight": "0 kg"}, "patient.weight", "must be more than zero"),
         ({"weight": "-3 kg"}, "patient.weight", "must be more than zero"),
         ({"weight": "heavy"}, "patient.weight", "is not a number with a unit"),
+        ({"weight": "14,2 kg"}, "patient.weight", "has a comma in the number"),
+        ({"weight": "1,420 g"}, "patient.weight", "has a comma in the number"),
         ({"weight": {"value": "14", "unit": "kg"}}, "patient.weight.value", "is not a number"),
         ({"weight": {"value": 14}}, "patient.weight", 'needs both "value" and "unit"'),
         ({"weight": None}, "patient.weight", "is null"),
