@@ -147,6 +147,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     if len(args.cases) > 1 or (args.output and Path(args.output).is_dir()):
         return _build_batch(args)
+    if args.format == "pdf" and not args.output and sys.stdout.isatty():
+        raise InputError("-o", "a PDF cannot be shown on a terminal; give a file (-o sheet.pdf)")
     case = load_case(resolve_case_path(args.cases[0]))
     host = make_host(disable=args.disable, continue_on_error=args.skip_broken_plugins)
     order_set = build_order_set(case, profile=args.profile, host=host)
