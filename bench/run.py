@@ -186,7 +186,7 @@ def _has_hb_subset() -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--batch", type=int, default=200)
     args = parser.parse_args()
 
