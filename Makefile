@@ -32,6 +32,8 @@ demo: $(STAMP)
 	@echo "wrote out/toddler-shock-brainstem.pdf"
 
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
