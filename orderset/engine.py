@@ -168,6 +168,14 @@ def _checked(order: Order, case: Case) -> Order:
             f"order {order.id}: dose {order.dose!s} is not in {order.dose_unit}"
             f" ({expected.dimensionality})",
         )
+    if order.daily_maximum is not None and order.daily_dose is not None:
+        daily = Decimal(repr(order.daily_dose.to(expected).magnitude))
+        daily_cap = Decimal(repr(order.daily_maximum.to(expected).magnitude))
+        if daily > daily_cap:
+            raise PluginError(
+                order.plugin,
+                f"order {order.id}: daily dose {daily} exceeds its daily maximum {daily_cap}",
+            )
     calc = order.calculation
     if calc is not None and calc.maximum is not None:
         dose = Decimal(repr(order.dose.to(expected).magnitude))

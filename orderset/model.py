@@ -215,6 +215,8 @@ class Order:
     preparation: Preparation | None = None
     titration: tuple[TitrationStep, ...] = ()
     daily_dose: pint.Quantity | None = None
+    #: The rule's maximum per day, where it has one (ESC-2: 400 mg); the engine checks it.
+    daily_maximum: pint.Quantity | None = None
     notes: tuple[str, ...] = ()
     plugin: str = ""
     plugin_version: str = ""

@@ -106,6 +106,7 @@ def _order(o: Order) -> dict[str, Any]:
                     o.calculation.calculated if o.calculation else None, o.dose_unit
                 ),
                 "daily_dose": quantity(o.daily_dose, o.dose_unit),
+                "daily_maximum": quantity(o.daily_maximum, o.dose_unit),
                 "route": o.route,
                 "frequency": o.frequency,
                 "prn": o.prn,

@@ -165,6 +165,7 @@ def _anakinra(context: BuildContext) -> Order:
         route="IV",
         frequency=ESC2_FREQUENCY,
         duration="per clinician",
+        daily_maximum=ESC2_MAX_DAILY,
         notes=(
             "Analogue (ESC-2): no ANE dose found; from pediatric CAR-T neurotoxicity practice."
             " Not pre-selected unless the institution profile says so.",

@@ -231,3 +231,15 @@ def test_plugins_command_lists_name_version_source_and_hooks():
     steroids = next(r for r in rows if r["name"] == "steroids")
     assert steroids["source"] == "built-in"
     assert "orderset_orders" in steroids["hooks"]
+
+
+def test_a_daily_dose_over_the_daily_maximum_fails_naming_the_plugin():
+    import attrs
+
+    over = attrs.evolve(
+        _med("SITE-2", "sitedrug", units.Quantity(100, units.mg)),
+        daily_dose=units.Quantity(500, units.mg),
+        daily_maximum=units.Quantity(400, units.mg),
+    )
+    with pytest.raises(PluginError, match=r"daily dose 500\.0 exceeds its daily maximum 400"):
+        build(case_data(), plugins=[("daily", _plugin("daily", orders=[over]))])

@@ -112,6 +112,8 @@ def test_no_dose_exceeds_its_maximum_and_each_is_per_kg_times_weight(data):
         assert given == dec(calc.given, unit), o.id
         if calc.maximum is not None:
             assert given <= dec(calc.maximum, unit), (o.id, given)
+        if o.daily_maximum is not None:
+            assert dec(o.daily_dose, unit) <= dec(o.daily_maximum, unit), o.id
         freq = FREQUENCIES.get(o.frequency or "")
         if o.daily_dose is not None and freq is not None and freq.per_day:
             assert dec(o.daily_dose, unit) <= given * freq.per_day + Decimal("0.001"), o.id
