@@ -241,5 +241,5 @@ def test_a_daily_dose_over_the_daily_maximum_fails_naming_the_plugin():
         daily_dose=units.Quantity(500, units.mg),
         daily_maximum=units.Quantity(400, units.mg),
     )
-    with pytest.raises(PluginError, match=r"order SITE-2: daily dose 500 exceeds its daily maximum 400"):
+    with pytest.raises(PluginError, match="SITE-2: daily dose 500 exceeds its daily maximum 400"):
         build(case_data(), plugins=[("daily", _plugin("daily", orders=[over]))])
