@@ -349,7 +349,7 @@ def creatinine_mg_dl(q: pint.Quantity) -> Decimal:
     """Serum creatinine in mg/dL, converting umol/L through creatinine's molar mass."""
     if q.check(units.umol_per_L):
         q = q * units.CREATININE_MOLAR_MASS
-    return _decimal(q, units.mg_per_dL, "0.01")
+    return _decimal(q, units.mg_per_dL, "0.0001")  # not rounded to 0.01: eGFR thresholds use it
 
 
 # ---- public entry points ------------------------------------------------------------------------

@@ -263,9 +263,16 @@ class RenalFunction:
     note: str = ""
 
     @property
+    def display_value(self) -> str:
+        """The value as printed: to 0.1, ISMP style ("40.4", "132.2", "60")."""
+        from orderset.formatting import format_number
+
+        return format_number(self.value, 1)
+
+    @property
     def text(self) -> str:
         name = "Creatinine clearance" if self.method == "cockcroft-gault" else "eGFR"
-        return f"{name} {self.value} {self.unit} ({self.formula}; {self.inputs})"
+        return f"{name} {self.display_value} {self.unit} ({self.formula}; {self.inputs})"
 
 
 @frozen

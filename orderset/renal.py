@@ -1,9 +1,13 @@
 """Renal function for dosing: Cockcroft-Gault creatinine clearance for adults, bedside Schwartz
-eGFR for children (OSE-1), each with its formula and inputs so a pharmacist can check it."""
+eGFR for children (OSE-1), each with its formula and inputs so a pharmacist can check it.
+
+The value is kept unrounded: dose bands ("over 30-60 mL/min") and thresholds ("under 60") are
+decided on it, and only its display is rounded (to 0.1), so 30.04 mL/min is never treated as 30.
+"""
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from orderset import units
 from orderset.formatting import format_number
@@ -32,7 +36,7 @@ def renal_function(case: Case) -> RenalFunction | None:
         if p.height is None:
             return None
         height = Decimal(repr(float(p.height.to(units.cm).magnitude))).quantize(Decimal("0.1"))
-        value = (SCHWARTZ_K * height / scr).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        value = SCHWARTZ_K * height / scr
         return RenalFunction(
             method="bedside-schwartz",
             value=value,
@@ -53,7 +57,6 @@ def renal_function(case: Case) -> RenalFunction | None:
                 f"sex recorded as {p.sex}: the female factor 0.85 was applied (the lower, more"
                 " cautious clearance)"
             )
-    value = value.quantize(Decimal(1), rounding=ROUND_HALF_UP)
     return RenalFunction(
         method="cockcroft-gault",
         value=value,

@@ -171,7 +171,7 @@ def _renal(renal: RenalFunction | None) -> str:
     if renal is None:
         return "Not calculated (creatinine or, for a child, height not given)"
     name = "Creatinine clearance" if renal.method == "cockcroft-gault" else "eGFR"
-    text = f"{name} {format_number(renal.value)} {renal.unit} ({renal.formula}; {renal.inputs})"
+    text = f"{name} {renal.display_value} {renal.unit} ({renal.formula}; {renal.inputs})"
     if renal.reduced:
         text += ": reduced"
     return f"{text}. {renal.note}" if renal.note else text

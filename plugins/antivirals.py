@@ -275,7 +275,7 @@ def _oseltamivir(context: BuildContext) -> _Plan:
         calc = fixed_dose(
             units.Quantity(renal_mg, units.mg),
             reason=(
-                f"adult, creatinine clearance {format_number(renal.value)} mL/min ({band}),"
+                f"adult, creatinine clearance {renal.display_value} mL/min ({band}),"
                 f" {frequency}"
             ),
             unit=unit,

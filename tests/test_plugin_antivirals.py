@@ -131,23 +131,27 @@ def test_influenza_negative_orders_no_antiviral_and_says_why(enteral):
 @pytest.mark.parametrize(
     ("creatinine", "crcl", "dose_mg", "frequency", "daily_mg"),
     [
-        # (140 - 50) x 110 / (72 x 1.2) = 9,900 / 86.4 = 114.6 -> 115: no adjustment, 75 mg
-        ("1.2 mg/dL", D(115), D(75), "twice daily", D(150)),
-        # 9,900 / (72 x 2.26) = 9,900 / 162.72 = 60.8 -> 61: over 60, no adjustment
-        ("2.26 mg/dL", D(61), D(75), "twice daily", D(150)),
-        # 9,900 / (72 x 2.29) = 9,900 / 164.88 = 60.04 -> 60: "over 30-60": 30 mg twice daily
-        ("2.29 mg/dL", D(60), D(30), "twice daily", D(60)),
-        # 9,900 / (72 x 3.4) = 9,900 / 244.8 = 40.4 -> 40 mL/min: 30 mg twice daily
-        ("3.4 mg/dL", D(40), D(30), "twice daily", D(60)),
-        # 9,900 / (72 x 4.58) = 9,900 / 329.76 = 30.02 -> 30: "over 10-30": 30 mg once daily
-        ("4.58 mg/dL", D(30), D(30), "once daily", D(30)),
-        # 9,900 / (72 x 13) = 9,900 / 936 = 10.6 -> 11: still "over 10-30": 30 mg once daily
-        ("13 mg/dL", D(11), D(30), "once daily", D(30)),
+        # (140 - 50) x 110 / (72 x 1.2) = 9,900 / 86.4 = 114.58: no adjustment, 75 mg
+        ("1.2 mg/dL", "114.6", D(75), "twice daily", D(150)),
+        # 9,900 / (72 x 2.26) = 9,900 / 162.72 = 60.84: over 60, no adjustment
+        ("2.26 mg/dL", "60.8", D(75), "twice daily", D(150)),
+        # 9,900 / (72 x 2.29) = 9,900 / 164.88 = 60.04: still over 60 (never rounded to 60)
+        ("2.29 mg/dL", "60", D(75), "twice daily", D(150)),
+        # 9,900 / (72 x 2.75) = 9,900 / 198 = 50 exactly: "over 30-60": 30 mg twice daily
+        ("2.75 mg/dL", "50", D(30), "twice daily", D(60)),
+        # 9,900 / (72 x 3.4) = 9,900 / 244.8 = 40.44 mL/min: 30 mg twice daily
+        ("3.4 mg/dL", "40.4", D(30), "twice daily", D(60)),
+        # 9,900 / (72 x 4.58) = 9,900 / 329.76 = 30.02: over 30, so "over 30-60": twice daily
+        ("4.58 mg/dL", "30", D(30), "twice daily", D(60)),
+        # 9,900 / (72 x 4.6) = 9,900 / 331.2 = 29.89: "over 10-30": 30 mg once daily
+        ("4.6 mg/dL", "29.9", D(30), "once daily", D(30)),
+        # 9,900 / (72 x 13) = 9,900 / 936 = 10.58: "over 10-30": 30 mg once daily
+        ("13 mg/dL", "10.6", D(30), "once daily", D(30)),
     ],
 )
 def test_adult_renal_adjustment(creatinine, crcl, dose_mg, frequency, daily_mg):
     s = build(case_data(**ADULT, serum_creatinine=creatinine))
-    assert s.renal.method == "cockcroft-gault" and s.renal.value == crcl
+    assert s.renal.method == "cockcroft-gault" and s.renal.display_value == crcl
     o = order(s, "OSE-1")
     assert mag(o.dose) == dose_mg and o.frequency == frequency
     assert mag(o.daily_dose) == daily_mg
@@ -164,18 +168,18 @@ def test_adult_110_kg_creatinine_clearance_about_40_gives_30_mg_twice_daily():
     # in "over 30-60 mL/min": 30 mg twice daily = 5 mL of 6 mg/mL
     s = build(case_data(**ADULT, serum_creatinine="3.4 mg/dL"))
     o = order(s, "OSE-1")
-    assert s.renal.value == 40
+    assert s.renal.display_value == "40.4"
     assert o.text.startswith("oseltamivir 30 mg (5 mL of 6 mg/mL suspension)")
     assert "twice daily" in o.text
-    # a woman: 40.44 x 0.85 = 34.4 -> 34 mL/min, the same band
+    # a woman: 40.44 x 0.85 = 34.38 mL/min, the same band
     woman = build(case_data(**{**ADULT, "sex": "female"}, serum_creatinine="3.4 mg/dL"))
-    assert woman.renal.value == 34 and mag(order(woman, "OSE-1").dose) == 30
+    assert woman.renal.display_value == "34.4" and mag(order(woman, "OSE-1").dose) == 30
 
 
 def test_end_stage_not_on_dialysis_orders_nothing_with_a_critical_alert():
     # 9,900 / (72 x 13.75) = 9,900 / 990 = 10 mL/min: end stage (10 or less), no dialysis
     s = build(case_data(**ADULT, serum_creatinine="13.75 mg/dL"))
-    assert s.renal.value == 10
+    assert s.renal.value == 10  # exactly 10: not "over 10"
     assert not has_order(s, "OSE-1") and not has_order(s, "OSE-2")
     a = alert(s, "OSE-1-RENAL")
     assert a.severity == "critical" and "not recommended" in a.text
@@ -217,15 +221,17 @@ def test_renal_alert_goes_when_an_allergy_removes_the_order():
 @pytest.mark.parametrize(
     ("creatinine", "egfr", "review"),
     [
-        # bedside Schwartz 0.413 x 96 cm / 0.7 = 39.648 / 0.7 = 56.6 -> 57: under 60, review
-        ("0.7 mg/dL", D(57), True),
-        # 39.648 / 0.66 = 60.07 -> 60: not under 60, no alert
-        ("0.66 mg/dL", D(60), False),
+        # bedside Schwartz 0.413 x 96 cm / 0.7 = 39.648 / 0.7 = 56.64: under 60, review
+        ("0.7 mg/dL", "56.6", True),
+        # 39.648 / 0.66 = 60.07: not under 60, no alert
+        ("0.66 mg/dL", "60.1", False),
+        # 39.648 / 0.662 = 59.89: under 60 (never rounded up to 60), review
+        ("0.662 mg/dL", "59.9", True),
     ],
 )
 def test_child_with_reduced_egfr_gets_a_pharmacist_review_alert(creatinine, egfr, review):
     s = build(case_data(serum_creatinine=creatinine))
-    assert s.renal.method == "bedside-schwartz" and s.renal.value == egfr
+    assert s.renal.method == "bedside-schwartz" and s.renal.display_value == egfr
     assert mag(order(s, "OSE-1").dose) == 30  # the dose is not changed (no pediatric source)
     if review:
         a = alert(s, "OSE-1-RENAL")

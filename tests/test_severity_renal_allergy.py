@@ -72,29 +72,45 @@ def test_missing_items_give_a_band_range_and_are_listed():
 
 
 def test_bedside_schwartz_for_a_child():
-    # 0.413 x 96 cm / 0.3 mg/dL = 132.16 -> 132; not reduced (60 or more)
+    # 0.413 x 96 cm / 0.3 mg/dL = 132.16; not reduced (60 or more)
     r = renal_function(case_from_dict(case_data()))
-    assert (r.method, r.value, r.reduced) == ("bedside-schwartz", Decimal(132), False)
-    # 0.413 x 96 / 0.7 = 56.64 -> 57: under 60 -> reduced
+    assert (r.method, r.value, r.reduced) == ("bedside-schwartz", Decimal("132.16"), False)
+    assert r.text.startswith("eGFR 132.2 mL/min/1.73 m2 (bedside Schwartz")
+    # 0.413 x 96 / 0.7 = 56.64: under 60 -> reduced
     r = renal_function(case_from_dict(case_data(serum_creatinine="0.7 mg/dL")))
-    assert (r.value, r.reduced) == (Decimal(57), True)
+    assert (r.display_value, r.reduced) == ("56.6", True)
     assert renal_function(case_from_dict(case_data(height=None))) is None
 
 
 def test_cockcroft_gault_for_an_adult():
     # male, 45 years, 110 kg, creatinine 3.6 mg/dL: (140 - 45) x 110 / (72 x 3.6)
-    # = 10,450 / 259.2 = 40.3 -> 40 mL/min, reduced
+    # = 10,450 / 259.2 = 40.32 mL/min, reduced (60 or less)
     adult = case_data(age_months=45 * 12, weight="110 kg", sex="male", serum_creatinine="3.6 mg/dL")
     r = renal_function(case_from_dict(adult))
-    assert (r.method, r.value, r.unit, r.reduced) == (
+    assert (r.method, r.display_value, r.unit, r.reduced) == (
         "cockcroft-gault",
-        Decimal(40),
+        "40.3",
         "mL/min",
         True,
     )
-    # female: x 0.85 -> 34.26 -> 34
+    assert abs(r.value - Decimal(10450) / Decimal("259.2")) < Decimal("1e-20")
+    # female: x 0.85 -> 34.27
     r = renal_function(case_from_dict({**adult, "patient": {**adult["patient"], "sex": "female"}}))
-    assert r.value == Decimal(34)
+    assert r.display_value == "34.3"
+
+
+def test_cockcroft_gault_is_not_rounded_before_its_thresholds():
+    # male 40 years, creatinine 1 mg/dL, 43.272 kg: 100 x 43.272 / 72 = 60.1 -> over 60
+    adult = case_data(
+        age_months=40 * 12, sex="male", serum_creatinine="1 mg/dL", weight="43.272 kg"
+    )
+    r = renal_function(case_from_dict(adult))
+    assert r.value > 60 and not r.reduced and r.display_value == "60.1"
+    # 43.2 kg: 100 x 43.2 / 72 = 60 exactly -> 60 or less -> reduced
+    r = renal_function(
+        case_from_dict({**adult, "patient": {**adult["patient"], "weight": "43.2 kg"}})
+    )
+    assert r.value == 60 and r.reduced
 
 
 def test_allergy_to_the_drug_removes_the_order_and_names_both():
