@@ -12,6 +12,34 @@ import re
 
 from orderset.model import Alert, Allergy, Order
 
+#: Brand names recorded as allergies ("Actemra", "Tamiflu") must catch the generic order too.
+#: Product names, not clinical numbers; a site adds its own through `Order.drug_classes`.
+BRAND_NAMES: dict[str, tuple[str, ...]] = {
+    "methylprednisolone": ("Solu-Medrol", "Medrol", "A-Methapred"),
+    "tocilizumab": ("Actemra", "RoActemra", "Tofidence", "Tyenne"),
+    "immune globulin": (
+        "Privigen",
+        "Gamunex-C",
+        "Gammagard",
+        "Octagam",
+        "Panzyga",
+        "Flebogamma",
+        "Gammaplex",
+        "Bivigam",
+        "Asceniv",
+        "IVIG",
+        "IGIV",
+    ),
+    "oseltamivir": ("Tamiflu",),
+    "peramivir": ("Rapivab",),
+    "lorazepam": ("Ativan",),
+    "midazolam": ("Versed", "Seizalam"),
+    "levetiracetam": ("Keppra",),
+    "fosphenytoin": ("Cerebyx", "Sesquient"),
+    "mannitol": ("Osmitrol",),
+    "anakinra": ("Kineret",),
+}
+
 
 def _word_forms(name: str) -> str:
     """A regex for the name and its plurals: antibody/antibodies, steroid/steroids."""
@@ -41,14 +69,19 @@ def screen(
         if order.kind != "medication" or not order.drug:
             kept.append(order)
             continue
-        names = (order.drug, *order.drug_classes)
+        names = (order.drug, *BRAND_NAMES.get(order.drug, ()), *order.drug_classes)
         hit = next(((a, m) for a in allergies if (m := _matches(a, names))), None)
         if hit is None:
             kept.append(order)
             continue
         allergy, matched = hit
         reaction = f" (reaction: {allergy.reaction})" if allergy.reaction else ""
-        via = "" if matched == order.drug else f" ({order.drug} is a {matched})"
+        if matched == order.drug:
+            via = ""
+        elif matched in BRAND_NAMES.get(order.drug, ()):
+            via = f" ({matched} is {order.drug})"
+        else:
+            via = f" ({order.drug} is a {matched})"
         alerts.append(
             Alert(
                 id=f"ALLERGY-{order.id}",

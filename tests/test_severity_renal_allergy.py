@@ -149,3 +149,25 @@ def test_allergy_plurals_in_ies_match_the_class():
     assert "monoclonal antibody" in mab.drug_classes
     kept, alerts = screen([mab], (Allergy("Monoclonal antibodies", "anaphylaxis"),))
     assert kept == [] and alerts[0].order_id == "TCZ-1"
+
+
+@pytest.mark.parametrize(
+    ("substance", "order_id"),
+    [
+        ("Actemra", "TCZ-1"),
+        ("solu-medrol", "MP-1"),
+        ("TAMIFLU", "OSE-1"),
+        ("Keppra", "SEIZ-1-LEVETIRACETAM"),
+    ],
+)
+def test_a_brand_name_allergy_removes_the_generic_order(substance, order_id):
+    order_set = build(
+        case_data(
+            shock=True,
+            brainstem_lesion=True,
+            allergies=[{"substance": substance, "reaction": "rash"}],
+        )
+    )
+    assert not has_order(order_set, order_id)
+    alert = next(a for a in order_set.alerts if a.id == f"ALLERGY-{order_id}")
+    assert substance in alert.text and " is " in alert.text
