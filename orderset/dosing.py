@@ -149,7 +149,11 @@ def volume_for(
     return units.Quantity(float(volume), units.mL)
 
 
-def pump_rate(volume: pint.Quantity, over: pint.Quantity) -> pint.Quantity:
-    """Pump rate in mL/h, rounded half up to the 0.1 mL/h a pump can be set to (ROUND-1)."""
-    rate = _dec(volume / over, units.mL_per_h).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+def pump_rate(
+    volume: pint.Quantity, over: pint.Quantity, *, is_maximum: bool = False
+) -> pint.Quantity:
+    """Pump rate in mL/h to the 0.1 mL/h a pump can be set to (ROUND-1): nearest step, halves
+    up, but rounded down when the rate is a maximum, so a pump never runs above it."""
+    rounding = ROUND_FLOOR if is_maximum else ROUND_HALF_UP
+    rate = _dec(volume / over, units.mL_per_h).quantize(Decimal("0.1"), rounding=rounding)
     return units.Quantity(float(rate), units.mL_per_h)

@@ -8,6 +8,7 @@ order ids fail the build, and two plugins ordering the same drug raise a conflic
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -54,10 +55,14 @@ ENGINE_SETTINGS = (
     Setting("hl7", "receiving_facility", "", "MSH-6 receiving facility.", str),
 )
 NOT_PRESELECTED_GRADES = ("analogue", "unconfirmed")
-#: ALERT-1: an order set must never contain a salicylate for a child.
-SALICYLATES = frozenset(
-    {"aspirin", "acetylsalicylic acid", "salicylate", "bismuth subsalicylate", "salsalate"}
-)
+#: ALERT-1: an order set must never contain a salicylate for a child. Matched as a word part
+#: in the drug and its classes, so "magnesium salicylate" or "choline magnesium trisalicylate"
+#: are caught as well as aspirin.
+SALICYLATE = re.compile(r"salicyl|aspirin|salsalate", re.IGNORECASE)
+
+
+def is_salicylate(order: Order) -> bool:
+    return any(SALICYLATE.search(name) for name in (order.drug or "", *order.drug_classes))
 
 
 def engine_rules() -> list[Rule]:
@@ -144,7 +149,7 @@ def _checked(order: Order, case: Case) -> Order:
         return order
     if not order.drug or order.drug != order.drug.lower():
         raise PluginError(order.plugin, f"order {order.id}: drug must be a lowercase generic name")
-    if case.is_child and SALICYLATES & {order.drug, *order.drug_classes}:
+    if case.is_child and is_salicylate(order):
         raise PluginError(
             order.plugin, f"order {order.id}: {order.drug} is a salicylate, never for a child"
         )

@@ -275,8 +275,7 @@ def _oseltamivir(context: BuildContext) -> _Plan:
         calc = fixed_dose(
             units.Quantity(renal_mg, units.mg),
             reason=(
-                f"adult, creatinine clearance {renal.display_value} mL/min ({band}),"
-                f" {frequency}"
+                f"adult, creatinine clearance {renal.display_value} mL/min ({band}), {frequency}"
             ),
             unit=unit,
         )

@@ -127,7 +127,9 @@ def titration(product: Product, weight_kg: Decimal) -> tuple[TitrationStep, ...]
             after += " (maximum rate)"
         steps.append(
             TitrationStep(
-                dose_rate=dose_rate, pump_rate=pump_rate(volume_per_hour, ONE_HOUR), after=after
+                dose_rate=dose_rate,
+                pump_rate=pump_rate(volume_per_hour, ONE_HOUR, is_maximum=n == last),
+                after=after,
             )
         )
     return tuple(steps)

@@ -87,8 +87,9 @@ def test_infant_schedule_b_too_far_from_a_step_goes_to_the_pharmacist():
 @pytest.mark.parametrize(
     ("age_months", "weight", "rates"),
     [
-        # 14.2 kg: 0.5 x 14.2 x 60 / 100 = 4.26 -> 4.3; 8.52 -> 8.5; 17.04 -> 17; 34.08 -> 34.1
-        (44, "14.2 kg", (D("4.3"), D("8.5"), D(17), D("34.1"))),
+        # 14.2 kg: 0.5 x 14.2 x 60 / 100 = 4.26 -> 4.3; 8.52 -> 8.5; 17.04 -> 17;
+        # 34.08 is the maximum rate (4 mg/kg/min): rounded down to 34 (ROUND-1), never 34.1
+        (44, "14.2 kg", (D("4.3"), D("8.5"), D(17), D(34))),
         # 8 kg: 0.5 x 8 x 60 / 100 = 2.4; 4.8; 9.6; 19.2
         (7, "8 kg", (D("2.4"), D("4.8"), D("9.6"), D("19.2"))),
         # 110 kg: 0.5 x 110 x 0.6 = 33; 66; 132; 264
@@ -115,8 +116,8 @@ def test_titration_never_exceeds_4_mg_per_kg_per_min():
         kg = D(weight.split()[0])
         for s in o.titration:
             assert mag(s.dose_rate, units.mg_per_kg_per_min) <= 4
-            # the pump rate delivers at most 4 mg/kg/min (plus the 0.05 mL/h pump rounding)
-            assert mag(s.pump_rate, units.mL_per_h) <= 4 * kg * 60 / 100 + D("0.05")
+            # the pump rate never delivers more than 4 mg/kg/min
+            assert mag(s.pump_rate, units.mL_per_h) <= 4 * kg * 60 / 100
 
 
 def test_titration_follows_the_formulary_concentration():
@@ -127,7 +128,7 @@ def test_titration_follows_the_formulary_concentration():
         D("8.5"),  # 8.52
         D(17),  # 17.04
         D("34.1"),  # 34.08
-        D("68.2"),  # 68.16
+        D("68.1"),  # 68.16, the maximum rate: rounded down
     ]
     assert mag(o.preparation.drug_volume, units.mL) == 14 * 20  # 14 g at 50 mg/mL = 280 mL
 
@@ -160,8 +161,8 @@ def test_site_product_titration_replaces_the_built_in():
     site = _SiteIvig(steps, units.Quantity(15, units.minute))
     o = order(build(case_data(), plugins=[("site", site)]), "IVIG-1")
     assert o.product_code == "SITE-IVIG"
-    # 14.2 kg: 1 x 14.2 x 0.6 = 8.52 -> 8.5 mL/h; 8 x 14.2 x 0.6 = 68.16 -> 68.2 mL/h
-    assert [mag(s.pump_rate, units.mL_per_h) for s in o.titration] == [D("8.5"), D("68.2")]
+    # 14.2 kg: 1 x 14.2 x 0.6 = 8.52 -> 8.5 mL/h; 8 x 14.2 x 0.6 = 68.16 -> 68.1 (maximum: down)
+    assert [mag(s.pump_rate, units.mL_per_h) for s in o.titration] == [D("8.5"), D("68.1")]
     assert o.titration[1].after == "after 15 minutes, if tolerated (maximum rate)"
 
 

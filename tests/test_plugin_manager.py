@@ -181,10 +181,15 @@ def test_a_drug_unit_outside_the_vocabulary_fails():
         build(case_data(), plugins=[("iu", bad)])
 
 
-def test_a_salicylate_for_a_child_can_never_be_ordered():
-    bad = _plugin("asa", orders=[_med("SITE-2", "aspirin", units.Quantity(100, units.mg))])
+@pytest.mark.parametrize(
+    "drug", ["aspirin", "magnesium salicylate", "choline magnesium trisalicylate", "salsalate"]
+)
+def test_a_salicylate_for_a_child_can_never_be_ordered(drug):
+    bad = _plugin("asa", orders=[_med("SITE-2", drug, units.Quantity(100, units.mg))])
     with pytest.raises(PluginError, match="salicylate, never for a child"):
         build(case_data(), plugins=[("asa", bad)])
+    adult = build(case_data(age_months=40 * 12, weight="70 kg"), plugins=[("asa", bad)])
+    assert any(o.drug == drug for o in adult.orders)
 
 
 def test_two_plugins_ordering_the_same_drug_is_a_reported_conflict():
