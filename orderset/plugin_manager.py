@@ -55,6 +55,8 @@ class PluginHost:
         self._infos: dict[str, PluginInfo] = {}
         self.failures: list[LoadFailure] = []
         self._disabled_builtins: dict[str, ModuleType] = {}
+        #: Every plugin name seen while loading, blocked or not (for checking `--disable`).
+        self.known_names: set[str] = set()
 
     # ---- registration -----------------------------------------------------------------------
 
@@ -75,6 +77,7 @@ class PluginHost:
         for module_name in modules:
             module = importlib.import_module(module_name)
             name = module_name.rsplit(".", 1)[-1]
+            self.known_names.add(name)
             if self.pm.is_blocked(name):
                 # Still known, so a profile's settings for a disabled plugin are checked for
                 # typos instead of being refused as an unknown section.
@@ -89,6 +92,7 @@ class PluginHost:
         eps = sorted(
             importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name
         )
+        self.known_names.update(ep.name for ep in eps)
         for ep in eps:
             if allowed is not None and ep.name not in allowed:
                 continue
@@ -215,20 +219,13 @@ def make_host(
         host.load_entry_points(continue_on_error=continue_on_error)
     for loader in loaders:
         loader(host)
-    known = {name for name in _known_names(builtins, entry_points)} | {n for n, _ in extra}
+    known = host.known_names | {n for n, _ in extra}
     for name in disable:
         if name not in known:
             raise InputError(
                 "--disable", f"no plugin named {name!r} (known: {', '.join(sorted(known))})"
             )
     return host
-
-
-def _known_names(builtins: bool, entry_points: bool) -> list[str]:
-    names = [m.rsplit(".", 1)[-1] for m in BUILTIN_PLUGINS] if builtins else []
-    if entry_points:
-        names += [ep.name for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)]
-    return names
 
 
 def _module_version(plugin: object) -> str:

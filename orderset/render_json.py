@@ -190,11 +190,8 @@ def _patient(case: Case) -> dict[str, Any]:
     }
 
 
-_ENTERED_LABELS = {units.kg: "kg", units.g: "g", units.lb: "lb", units.oz: "oz"}
-
-
 def _entered_unit(q: pint.Quantity) -> str:
-    return _ENTERED_LABELS.get(q.units, str(q.units))
+    return units.WEIGHT_LABELS.get(q.units, str(q.units))
 
 
 def _clinical(case: Case) -> dict[str, Any]:

@@ -92,7 +92,6 @@ ALERT_1_TEXT = (
 )
 CHECKED, UNCHECKED = "\u2611", "\u2610"
 SEVERITY_LABELS = {"critical": "CRITICAL", "warning": "Warning", "info": "Note"}
-_ENTERED_WEIGHT_LABELS = {units.kg: "kg", units.g: "g", units.lb: "lb", units.oz: "oz"}
 
 
 def tall_man(text: str) -> str:
@@ -135,7 +134,7 @@ def _patient(order_set: OrderSet) -> dict[str, Any]:
     weight = f"{format_number(case.weight_kg)} kg"
     entered = None
     if p.weight.units != units.kg:
-        label = _ENTERED_WEIGHT_LABELS.get(p.weight.units) or unit_label(p.weight.units)
+        label = units.WEIGHT_LABELS.get(p.weight.units) or unit_label(p.weight.units)
         entered = f"{format_number(p.weight.magnitude)} {label}"
     if p.allergies is None:
         allergies, allergy_state = ["Allergies not recorded"], "unknown"

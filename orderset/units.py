@@ -101,6 +101,9 @@ def _key(text: str) -> str:
     return re.sub(r"\s+", "", text).replace("µ", "u").replace("μ", "u").replace("×", "x").lower()
 
 
+#: How a weight unit the input accepts is printed back ("weight as entered").
+WEIGHT_LABELS: dict[pint.Unit, str] = {kg: "kg", g: "g", lb: "lb", oz: "oz"}
+
 #: Per input field: the unit spellings accepted, each mapped to a pre-built unit.
 WEIGHT_UNITS = spellings({"kg": kg, "g": g, "lb": lb, "lbs": lb, "oz": oz})
 HEIGHT_UNITS = spellings({"cm": cm, "m": m, "in": inch, "mm": mm})

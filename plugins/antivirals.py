@@ -224,20 +224,9 @@ def _oseltamivir(context: BuildContext) -> _Plan:
         frequency = "after each hemodialysis session"
         alerts.append(_renal_info("Adult on hemodialysis: oseltamivir 30 mg after each session."))
     elif dialysis == "peritoneal":
-        return _Plan(
-            None,
-            (
-                Alert(
-                    id="OSE-1-RENAL",
-                    severity="critical",
-                    rule_id="OSE-1",
-                    text=(
-                        "Adult on peritoneal dialysis: OSE-1 gives no oseltamivir dose for"
-                        " peritoneal dialysis, so none was ordered. Dose it with the pharmacist"
-                        " and nephrology."
-                    ),
-                ),
-            ),
+        return _not_ordered_for_renal(
+            "Adult on peritoneal dialysis: OSE-1 gives no oseltamivir dose for peritoneal"
+            " dialysis, so none was ordered. Dose it with the pharmacist and nephrology."
         )
     elif renal is None:
         calc = fixed_dose(units.Quantity(OSE1_FIXED_DOSE_MG, units.mg), reason="adult", unit=unit)
@@ -256,20 +245,10 @@ def _oseltamivir(context: BuildContext) -> _Plan:
     else:
         renal_mg, renal_frequency, band = select_band(renal.value, OSE1_RENAL_BANDS).value
         if renal_mg is None:
-            return _Plan(
-                None,
-                (
-                    Alert(
-                        id="OSE-1-RENAL",
-                        severity="critical",
-                        rule_id="OSE-1",
-                        text=(
-                            f"{renal.text}: {band}, and not on dialysis. Oseltamivir is not"
-                            " recommended (OSE-1, US label), so it was not ordered. Discuss"
-                            " antiviral treatment with infectious diseases and the pharmacist."
-                        ),
-                    ),
-                ),
+            return _not_ordered_for_renal(
+                f"{renal.text}: {band}, and not on dialysis. Oseltamivir is not recommended"
+                " (OSE-1, US label), so it was not ordered. Discuss antiviral treatment with"
+                " infectious diseases and the pharmacist."
             )
         frequency = renal_frequency
         calc = fixed_dose(
@@ -347,6 +326,11 @@ def _child_dose(context: BuildContext, product: Product, unit: pint.Unit) -> Cal
 
 def _renal_dose(unit: pint.Unit, reason: str) -> Calculation:
     return fixed_dose(units.Quantity(OSE1_RENAL_DOSE_MG, units.mg), reason=reason, unit=unit)
+
+
+def _not_ordered_for_renal(text: str) -> _Plan:
+    """No oseltamivir, and a critical alert saying why (OSE-1 gives no dose for this)."""
+    return _Plan(None, (Alert(id="OSE-1-RENAL", severity="critical", rule_id="OSE-1", text=text),))
 
 
 def _renal_info(text: str) -> Alert:
