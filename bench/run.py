@@ -70,7 +70,7 @@ def bench_cold_start(repeat: int) -> dict:
 def bench_warm_build(repeat: int) -> dict:
     import orderset
     from orderset import units
-    from orderset.plugin_manager import make_host
+    from orderset.plugin.host import make_host
 
     case = orderset.load_case(EXAMPLE)
     host = make_host(entry_points=False)
@@ -91,11 +91,12 @@ def bench_warm_build(repeat: int) -> dict:
 
 def bench_pdf(repeat: int) -> dict:
     import orderset
-    from orderset import pdf, sheet
+    from orderset.renderers import html as sheet
+    from orderset.renderers import pdf
 
     order_set = orderset.build_order_set(orderset.load_case(EXAMPLE))
     start = time.perf_counter()
-    pdf.render_bytes(order_set)
+    pdf.render(order_set)
     first = time.perf_counter() - start
 
     import weasyprint
@@ -110,7 +111,7 @@ def bench_pdf(repeat: int) -> dict:
     def weasy_full_fonts() -> None:
         weasyprint.HTML(string=html, base_url=base_url).write_pdf(full_fonts=True)
 
-    t_ours, t_ref = interleaved(lambda: pdf.render_bytes(order_set), weasy_alone, repeat)
+    t_ours, t_ref = interleaved(lambda: pdf.render(order_set), weasy_alone, repeat)
     t_full = median_time(weasy_full_fonts, max(3, repeat // 2))
     return {
         "name": "pdf render",
@@ -136,8 +137,8 @@ def make_cases(folder: Path, count: int) -> list[Path]:
 
 def bench_batch(count: int) -> dict:
     import orderset
-    from orderset import pdf
-    from orderset.plugin_manager import make_host
+    from orderset.plugin.host import make_host
+    from orderset.renderers import pdf
 
     with tempfile.TemporaryDirectory() as tmp:
         cases = make_cases(Path(tmp), count)
@@ -153,10 +154,10 @@ def bench_batch(count: int) -> dict:
 
         host = make_host(entry_points=False)
         loaded = [orderset.load_case(c) for c in cases]
-        pdf.render_bytes(orderset.build_order_set(loaded[0], host=host))  # warm
+        pdf.render(orderset.build_order_set(loaded[0], host=host))  # warm
         start = time.perf_counter()
         for case in loaded:
-            pdf.render_bytes(orderset.build_order_set(case, host=host))
+            pdf.render(orderset.build_order_set(case, host=host))
         t_single = time.perf_counter() - start
     return {
         "name": "batch",

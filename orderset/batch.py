@@ -50,7 +50,7 @@ def _build_one(job: BatchJob) -> BatchResult:
     from orderset.engine import build_order_set
     from orderset.loader import load_case
     from orderset.output import write_atomic
-    from orderset.plugin_manager import make_host
+    from orderset.plugin.host import make_host
     from orderset.renderers import render
 
     try:

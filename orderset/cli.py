@@ -15,9 +15,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from orderset import __version__
+from orderset._version import __version__
 from orderset.errors import InputError, PluginError
-from orderset.renderers import RENDERERS
+from orderset.renderers import BUILTIN_FORMATS, Renderer, renderers
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 EXIT_NOT_ACCEPTED = 3
@@ -65,7 +65,12 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--profile", help="institution profile: a TOML file or a bundled name (default: default)"
     )
-    build.add_argument("--format", choices=sorted(RENDERERS), default="json")
+    build.add_argument(
+        "--format",
+        default="json",
+        metavar="FORMAT",
+        help=f"{', '.join(BUILTIN_FORMATS)}, or a format a plugin adds (default: json)",
+    )
     build.add_argument(
         "-o", "--output", help="output file, or a directory for several cases (default: stdout)"
     )
@@ -142,7 +147,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from orderset.engine import build_order_set
     from orderset.loader import load_case
     from orderset.output import write_atomic
-    from orderset.plugin_manager import make_host
+    from orderset.plugin.host import make_host
     from orderset.renderers import render
 
     if len(args.cases) > 1 or (args.output and Path(args.output).is_dir()):
@@ -151,8 +156,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
         raise InputError("-o", "a PDF cannot be shown on a terminal; give a file (-o sheet.pdf)")
     case = load_case(resolve_case_path(args.cases[0]))
     host = make_host(disable=args.disable, continue_on_error=args.skip_broken_plugins)
+    extra = host.renderers()
+    _check_format(args.format, extra)
     order_set = build_order_set(case, profile=args.profile, host=host)
-    data = render(order_set, args.format)
+    data = render(order_set, args.format, extra)
     if args.output:
         write_atomic(args.output, data)
     else:
@@ -161,10 +168,17 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _check_format(fmt: str, extra: Sequence[Renderer] = ()) -> None:
+    known = renderers(extra)
+    if fmt not in known:
+        raise InputError("--format", f"unknown format {fmt!r} (known: {', '.join(known)})")
+
+
 def _build_batch(args: argparse.Namespace) -> int:
-    """Several cases into a directory, one file each, on every core."""
+    """Several cases into a directory, one file each, on every core (built-in formats)."""
     from orderset import batch
 
+    _check_format(args.format)
     if not args.output:
         raise InputError("-o", "several cases need an output directory (-o DIR)")
     jobs = batch.plan(
@@ -192,10 +206,10 @@ def _cmd_send(args: argparse.Namespace) -> int:
     """Build as `build --format hl7` does, then send each message and wait for its ACK.
     Only messages acknowledged AA/CA are reported as accepted."""
     from orderset.engine import build_order_set
-    from orderset.hl7 import build_messages
     from orderset.loader import load_case
-    from orderset.mllp import send_messages
-    from orderset.plugin_manager import make_host
+    from orderset.plugin.host import make_host
+    from orderset.renderers.hl7 import build_messages
+    from orderset.renderers.mllp import send_messages
 
     case = load_case(resolve_case_path(args.case))
     order_set = build_order_set(case, profile=args.profile, host=make_host(disable=args.disable))
@@ -226,7 +240,7 @@ def _cmd_send(args: argparse.Namespace) -> int:
 
 
 def _cmd_plugins(args: argparse.Namespace) -> int:
-    from orderset.plugin_manager import make_host
+    from orderset.plugin.host import make_host
 
     host = make_host(continue_on_error=True)
     if args.json:
@@ -253,7 +267,7 @@ def _cmd_examples(_args: argparse.Namespace) -> int:
 
 def _cmd_rules(_args: argparse.Namespace) -> int:
     from orderset.engine import engine_rules
-    from orderset.plugin_manager import make_host
+    from orderset.plugin.host import make_host
     from orderset.rules import rules_markdown
 
     print(rules_markdown([*engine_rules(), *make_host().rules()]), end="")

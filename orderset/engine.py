@@ -21,7 +21,7 @@ from orderset.context import BuildContext
 from orderset.errors import PluginError
 from orderset.formulary import Formulary, Product
 from orderset.model import Alert, Case, Order, OrderSet
-from orderset.plugin_manager import PluginHost, make_host
+from orderset.plugin.host import PluginHost, make_host
 from orderset.renal import renal_function
 from orderset.rules import Rule
 from orderset.settings import (

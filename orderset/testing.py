@@ -20,7 +20,7 @@ from typing import Any
 from orderset.engine import build_order_set
 from orderset.loader import case_from_dict
 from orderset.model import Order, OrderSet
-from orderset.plugin_manager import PluginHost, make_host
+from orderset.plugin.host import PluginHost, make_host
 
 #: A complete, valid case: a 3-year-old, 14.2 kg, influenza positive, 10 hours after onset.
 BASE_CASE: dict[str, Any] = {

@@ -16,16 +16,31 @@ from decimal import Decimal
 import pint
 from attrs import frozen
 
-from orderset import hookimpl, units
-from orderset.context import BuildContext
-from orderset.dosing import Band, fixed_dose, select_band, volume_for, weight_based_dose
-from orderset.errors import InputError, PluginError
-from orderset.formatting import format_number, format_quantity
-from orderset.formulary import Product
-from orderset.model import Alert, Calculation, Evidence, Order, Preparation, Section
-from orderset.orders import medication_order
-from orderset.rules import Rule
-from orderset.settings import Setting, Settings
+from orderset.plugin import (
+    Alert,
+    Band,
+    BuildContext,
+    Calculation,
+    Evidence,
+    InputError,
+    Order,
+    PluginError,
+    Preparation,
+    Product,
+    Rule,
+    Section,
+    Setting,
+    Settings,
+    fixed_dose,
+    format_number,
+    format_quantity,
+    hookimpl,
+    medication_order,
+    select_band,
+    units,
+    volume_for,
+    weight_based_dose,
+)
 
 SECTION = "antivirals"
 OSELTAMIVIR = "oseltamivir-suspension"

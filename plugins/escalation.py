@@ -11,16 +11,25 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from orderset import hookimpl, units
-from orderset.context import BuildContext
-from orderset.dosing import weight_based_dose, weight_quantity
-from orderset.formatting import format_number, format_quantity, to_decimal
-from orderset.formulary import Product
-from orderset.model import Alert, Evidence, Order, Section
-from orderset.orders import medication_order
-from orderset.rules import Rule
-from orderset.settings import Settings
-from orderset.vocab import FREQUENCIES
+from orderset.plugin import (
+    FREQUENCIES,
+    Alert,
+    BuildContext,
+    Evidence,
+    Order,
+    Product,
+    Rule,
+    Section,
+    Settings,
+    format_number,
+    format_quantity,
+    hookimpl,
+    medication_order,
+    to_decimal,
+    units,
+    weight_based_dose,
+    weight_quantity,
+)
 
 ANAKINRA = "anakinra-iv"
 

@@ -13,16 +13,28 @@ from decimal import Decimal
 
 import pint
 
-from orderset import hookimpl, units
-from orderset.context import BuildContext
-from orderset.dosing import Band, pump_rate, select_band, volume_for, weight_based_dose
-from orderset.errors import InputError
-from orderset.formatting import format_number, format_quantity
-from orderset.formulary import Product
-from orderset.model import Alert, Evidence, Order, Preparation, Section
-from orderset.orders import medication_order
-from orderset.rules import Rule
-from orderset.settings import Settings
+from orderset.plugin import (
+    Alert,
+    Band,
+    BuildContext,
+    Evidence,
+    InputError,
+    Order,
+    Preparation,
+    Product,
+    Rule,
+    Section,
+    Settings,
+    format_number,
+    format_quantity,
+    hookimpl,
+    medication_order,
+    pump_rate,
+    select_band,
+    units,
+    volume_for,
+    weight_based_dose,
+)
 
 PRODUCT = "tocilizumab-iv"
 

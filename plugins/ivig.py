@@ -13,15 +13,26 @@ from decimal import Decimal
 
 import pint
 
-from orderset import hookimpl, units
-from orderset.context import BuildContext
-from orderset.dosing import pump_rate, volume_for, weight_based_dose, weight_quantity
-from orderset.formatting import format_quantity
-from orderset.formulary import Product
-from orderset.model import Evidence, Order, Preparation, Section, TitrationStep
-from orderset.orders import medication_order
-from orderset.rules import Rule
-from orderset.settings import Setting, Settings
+from orderset.plugin import (
+    BuildContext,
+    Evidence,
+    Order,
+    Preparation,
+    Product,
+    Rule,
+    Section,
+    Setting,
+    Settings,
+    TitrationStep,
+    format_quantity,
+    hookimpl,
+    medication_order,
+    pump_rate,
+    units,
+    volume_for,
+    weight_based_dose,
+    weight_quantity,
+)
 
 SECTION = "ivig"
 PRODUCT = "immune-globulin-iv-10"

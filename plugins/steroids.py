@@ -11,17 +11,25 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from orderset import hookimpl, units
-from orderset.context import BuildContext
-from orderset.dosing import weight_based_dose
-from orderset.errors import InputError
-from orderset.formatting import format_quantity
-from orderset.formulary import Product
-from orderset.model import Alert, Evidence, Order, Preparation, Section
-from orderset.orders import medication_order
-from orderset.rules import Rule
-from orderset.settings import Setting, Settings
-from orderset.vocab import FREQUENCIES
+from orderset.plugin import (
+    FREQUENCIES,
+    Alert,
+    BuildContext,
+    Evidence,
+    InputError,
+    Order,
+    Preparation,
+    Product,
+    Rule,
+    Section,
+    Setting,
+    Settings,
+    format_quantity,
+    hookimpl,
+    medication_order,
+    units,
+    weight_based_dose,
+)
 
 SECTION = "steroids"
 PRODUCT = "methylprednisolone-iv"

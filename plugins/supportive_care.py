@@ -22,15 +22,24 @@ from __future__ import annotations
 
 import pint
 
-from orderset import hookimpl, units
-from orderset.context import BuildContext
-from orderset.dosing import weight_based_dose
-from orderset.formatting import format_quantity
-from orderset.formulary import Product
-from orderset.model import Alert, Calculation, Evidence, Order, OrderKind, Section
-from orderset.orders import medication_order
-from orderset.rules import Rule
-from orderset.settings import Setting, Settings
+from orderset.plugin import (
+    Alert,
+    BuildContext,
+    Calculation,
+    Evidence,
+    Order,
+    OrderKind,
+    Product,
+    Rule,
+    Section,
+    Setting,
+    Settings,
+    format_quantity,
+    hookimpl,
+    medication_order,
+    units,
+    weight_based_dose,
+)
 
 SECTION = "supportive_care"
 LORAZEPAM = "lorazepam-iv"

@@ -14,18 +14,18 @@ import pytest
 from orderset import hookimpl, units
 from orderset.cli import main
 from orderset.errors import InputError, PluginError
-from orderset.hl7 import (
+from orderset.loader import load_case
+from orderset.model import Alert, Evidence, Order, Preparation, Section
+from orderset.renderers.hl7 import (
     UCUM_DRUG_UNITS,
     build_messages,
     escape,
     message_control_id,
     placer_group_number,
     placer_order_number,
-    render_batch,
+    render,
 )
-from orderset.loader import load_case
-from orderset.model import Alert, Evidence, Order, Preparation, Section
-from orderset.render_json import to_json_dict
+from orderset.renderers.json import to_json_dict
 from orderset.testing import build
 from tests.hl7_helpers import batch_messages, segments, strict, unescape
 
@@ -98,7 +98,7 @@ def test_every_offered_order_selected_by_a_profile_is_valid_hl7_with_its_dose(
     offered = build(data)
     order_set = build(data, profile={"selection": {o.id: True for o in offered.orders}})
     assert all(o.selected for o in order_set.orders)
-    texts = batch_messages(render_batch(order_set))
+    texts = batch_messages(render(order_set))
     for text in texts:
         strict(text)
     _assert_doses_match(to_json_dict(order_set), texts, order_set.case)
@@ -142,7 +142,7 @@ def test_python_hl7_reads_the_same_doses(case_path: Path) -> None:
     by_number = {
         placer_order_number(order_set.case, o.id): o for o in order_set.selected_medications
     }
-    texts = batch_messages(render_batch(order_set))
+    texts = batch_messages(render(order_set))
     seen = set()
     for text in texts:
         orcs, rxos = segments(text, "ORC"), segments(text, "RXO")
@@ -166,7 +166,7 @@ def test_python_hl7_reads_the_same_doses(case_path: Path) -> None:
 @pytest.mark.parametrize("case_path", EXAMPLES, ids=lambda p: p.stem)
 def test_only_selected_orders_are_sent(case_path: Path) -> None:
     order_set = build(json.loads(case_path.read_text()))
-    data = render_batch(order_set).decode()
+    data = render(order_set).decode()
     for order in order_set.orders:
         number = placer_order_number(order_set.case, order.id)
         assert (f"ORC|NW|{number}|" in data) == order.selected, order.id
@@ -179,7 +179,7 @@ def test_batch_holds_exactly_the_messages_the_api_returns() -> None:
     order_set = build(_toddler())
     messages = build_messages(order_set)
     assert [m.structure for m in messages] == ["OMP_O09", "OMG_O19"]
-    assert batch_messages(render_batch(order_set)) == [m.text for m in messages]
+    assert batch_messages(render(order_set)) == [m.text for m in messages]
     for message in messages:
         assert message.encode() == message.text.encode("utf-8")
         ids = {o.id for o in order_set.orders if o.selected}
@@ -188,7 +188,7 @@ def test_batch_holds_exactly_the_messages_the_api_returns() -> None:
 
 def test_same_case_and_time_give_byte_identical_hl7(tmp_path: Path) -> None:
     first = _cli_output(tmp_path, TODDLER, "hl7")
-    second = render_batch(build(_toddler()))
+    second = render(build(_toddler()))
     assert first == second
 
 
@@ -250,7 +250,7 @@ def test_profile_endpoints_go_to_msh_and_fhs() -> None:
             "receiving_facility": "NORTH-RX",
         }
     }
-    data = render_batch(build(_toddler(), profile=profile)).decode()
+    data = render(build(_toddler(), profile=profile)).decode()
     assert data.startswith("FHS|^~\\&|ANE-OS|NORTH|RX-SYS|NORTH-RX|20261122060000-0500|")
     for text in batch_messages(data.encode()):
         msh = strict(text).msh
@@ -264,7 +264,7 @@ def test_profile_endpoints_go_to_msh_and_fhs() -> None:
 
 def test_a_profile_value_hl7_cannot_carry_is_refused_with_its_name() -> None:
     with pytest.raises(InputError, match=r"hl7\.sending_application"):
-        render_batch(build(_toddler(), profile={"hl7": {"sending_application": "X" * 21}}))
+        render(build(_toddler(), profile={"hl7": {"sending_application": "X" * 21}}))
 
 
 def test_no_selected_orders_gives_an_empty_batch() -> None:
@@ -272,7 +272,7 @@ def test_no_selected_orders_gives_an_empty_batch() -> None:
     profile = {"selection": {o.id: False for o in order_set.orders}}
     empty = build(_toddler(), profile=profile)
     assert build_messages(empty) == ()
-    assert batch_messages(render_batch(empty)) == []
+    assert batch_messages(render(empty)) == []
 
 
 # ---- escaping -------------------------------------------------------------------------------
@@ -292,7 +292,7 @@ def test_names_and_reactions_with_separators_round_trip() -> None:
         {"substance": "penicillin", "reaction": "rash\nthen fever"},
     ]
     data["encounter"]["location"] = "PICU|bed^12"
-    texts = batch_messages(render_batch(build(data)))
+    texts = batch_messages(render(build(data)))
     assert len(texts) == 2
     for text in texts:
         message = strict(text)
@@ -314,7 +314,7 @@ def test_a_name_too_long_for_hl7_is_refused_not_truncated() -> None:
     data = copy.deepcopy(_toddler())
     data["patient"]["family_name"] = "A" * 200
     with pytest.raises(InputError, match=r"patient\.family_name"):
-        render_batch(build(data))
+        render(build(data))
 
 
 # ---- orders from a test plugin: units, rates, alerts, notes ---------------------------------
@@ -441,12 +441,12 @@ def test_an_order_alert_goes_in_that_order_group_and_a_general_alert_in_the_head
 def test_unselected_medication_is_not_sent() -> None:
     order_set = _build_with([_medication("T-OFF", selected=False)])
     number = placer_order_number(order_set.case, "T-OFF")
-    assert number not in render_batch(order_set).decode()
+    assert number not in render(order_set).decode()
 
 
 def test_a_medication_without_route_names_the_plugin() -> None:
     with pytest.raises(PluginError, match=r"hl7test.*T-NOROUTE"):
-        render_batch(_build_with([_medication("T-NOROUTE", route=None)]))
+        render(_build_with([_medication("T-NOROUTE", route=None)]))
 
 
 def test_cli_reports_hl7_input_problems_with_exit_2(tmp_path: Path, capsys: Any) -> None:

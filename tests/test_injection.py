@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from orderset import case_from_dict
 from orderset.engine import build_order_set
-from orderset.hl7 import build_messages
-from orderset.sheet import render_html
+from orderset.renderers.hl7 import build_messages
+from orderset.renderers.html import render_html
 from orderset.testing import case_data, fresh_host
 from tests.hl7_helpers import segments, strict, unescape
 

@@ -15,8 +15,8 @@ import pytest
 from hl7apy.mllp import AbstractHandler, MLLPServer
 
 from orderset.cli import EXIT_NOT_ACCEPTED, main
-from orderset.hl7 import build_messages
-from orderset.mllp import frame, parse_ack, send_messages
+from orderset.renderers.hl7 import build_messages
+from orderset.renderers.mllp import frame, parse_ack, send_messages
 from orderset.testing import build
 
 ROOT = Path(__file__).resolve().parent.parent

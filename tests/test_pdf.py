@@ -13,9 +13,11 @@ import pytest
 from pypdf import PdfReader
 
 import orderset
-from orderset import cli, hookimpl, pdf, sheet
+from orderset import cli, hookimpl
 from orderset.formatting import ismp_violations
 from orderset.model import Evidence, Order, Section
+from orderset.renderers import html as sheet
+from orderset.renderers import pdf
 from orderset.testing import build, case_data, fresh_host
 from tests.conftest import EXAMPLES, ROOT
 
@@ -38,7 +40,7 @@ def _example(path):
 @pytest.fixture(scope="module", params=EXAMPLES, ids=lambda p: p.stem)
 def example_pdf(request):
     order_set = _example(request.param)
-    return order_set, _pages(pdf.render_bytes(order_set))
+    return order_set, _pages(pdf.render(order_set))
 
 
 def test_every_page_carries_patient_mrn_and_page_count(example_pdf):
@@ -82,11 +84,11 @@ def test_last_page_has_the_signature_lines(example_pdf):
 
 def test_pdf_is_byte_identical_for_the_same_case():
     order_set = _example(EXAMPLES[0])
-    assert pdf.render_bytes(order_set) == pdf.render_bytes(_example(EXAMPLES[0]))
+    assert pdf.render(order_set) == pdf.render(_example(EXAMPLES[0]))
 
 
 def test_html_in_patient_name_prints_literally():
-    pages = _pages(pdf.render_bytes(build(case_data(family_name="<b>Ann</b> & Co"))))
+    pages = _pages(pdf.render(build(case_data(family_name="<b>Ann</b> & Co"))))
     for text in pages:
         assert "<b>Ann</b> & Co, Patient" in _flat(text)
 
@@ -146,7 +148,7 @@ def long_sheet():
     profile = {"selection": {o.id: False for o in offered.orders}}
     order_set = build(LONG_CASE, plugins=plugins, profile=profile)
     assert not any(o.selected for o in order_set.orders)
-    return order_set, _pages(pdf.render_bytes(order_set))
+    return order_set, _pages(pdf.render(order_set))
 
 
 def _row_parts(order: dict) -> list[str]:
@@ -277,7 +279,7 @@ def test_json_and_html_paths_never_import_weasyprint():
 
 
 def test_sheet_uses_only_the_bundled_fonts():
-    reader = PdfReader(io.BytesIO(pdf.render_bytes(build(case_data()))))
+    reader = PdfReader(io.BytesIO(pdf.render(build(case_data()))))
     names = set()
     for page in reader.pages:
         fonts = page["/Resources"]["/Font"]
@@ -315,8 +317,8 @@ def test_a_machine_without_harfbuzz_subset_still_renders(monkeypatch):
     """weasyprint falls back to fontTools and warns; that warning is not a defect of the sheet."""
     import weasyprint.pdf.fonts
 
-    from orderset import pdf
+    from orderset.renderers import pdf
 
     monkeypatch.setattr(weasyprint.pdf.fonts, "harfbuzz_subset", None)
     order_set = orderset.build_order_set(orderset.load_case(EXAMPLES[0]))
-    assert pdf.render_bytes(order_set).startswith(b"%PDF-")
+    assert pdf.render(order_set).startswith(b"%PDF-")

@@ -11,7 +11,7 @@ import pytest
 from orderset import PluginError, hookimpl, units
 from orderset.errors import InputError
 from orderset.model import Evidence, Order, Section
-from orderset.plugin_manager import BUILTIN_PLUGINS, make_host
+from orderset.plugin.host import BUILTIN_PLUGINS, make_host
 from orderset.testing import build, case_data, fresh_host
 
 

@@ -13,7 +13,7 @@ import pytest
 from orderset import InputError, units
 from orderset.formatting import ismp_violations, to_decimal
 from orderset.model import Section
-from orderset.render_json import to_json_dict
+from orderset.renderers.json import to_json_dict
 from orderset.testing import build, case_data, has_order, order
 
 D = Decimal

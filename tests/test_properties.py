@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from orderset import case_from_dict, to_json, units
 from orderset.engine import build_order_set, is_salicylate
 from orderset.formatting import ismp_violations
-from orderset.hl7 import build_messages
 from orderset.loader import age_at, plausible_weight_kg
+from orderset.renderers.hl7 import build_messages
 from orderset.testing import case_data, fresh_host
 from orderset.vocab import FREQUENCIES
 from tests.hl7_helpers import strict

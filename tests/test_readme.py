@@ -5,8 +5,8 @@ from __future__ import annotations
 import inspect
 import re
 
-from orderset import hookspecs
 from orderset.engine import engine_rules
+from orderset.plugin import hookspecs
 from orderset.rules import rules_markdown
 from orderset.testing import fresh_host
 from tests.conftest import ROOT

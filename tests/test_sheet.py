@@ -11,10 +11,11 @@ import attrs
 import pytest
 
 import orderset
-from orderset import hookimpl, sheet, units
+from orderset import hookimpl, units
 from orderset.dosing import weight_based_dose
 from orderset.formatting import ismp_violations
 from orderset.model import Evidence, Order, Preparation, Section, TitrationStep
+from orderset.renderers import html as sheet
 from orderset.testing import build, case_data, fresh_host
 from tests.conftest import EXAMPLES
 

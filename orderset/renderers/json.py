@@ -13,7 +13,8 @@ from typing import Any
 
 import pint
 
-from orderset import __version__, units
+from orderset import units
+from orderset._version import __version__
 from orderset.formatting import format_number, format_quantity, to_decimal, unit_label
 from orderset.loader import creatinine_mg_dl
 from orderset.model import (
@@ -246,5 +247,5 @@ def to_json(order_set: OrderSet) -> str:
     return json.dumps(to_json_dict(order_set), indent=2, ensure_ascii=False) + "\n"
 
 
-def render_bytes(order_set: OrderSet) -> bytes:
+def render(order_set: OrderSet) -> bytes:
     return to_json(order_set).encode("utf-8")

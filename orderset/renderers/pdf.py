@@ -99,9 +99,9 @@ def html_to_pdf(html: str, base_dir: Path) -> bytes:
     return data
 
 
-def render_bytes(order_set: OrderSet) -> bytes:
+def render(order_set: OrderSet) -> bytes:
     """The `pdf` output format."""
-    from orderset.sheet import render_html, template_dir
+    from orderset.renderers.html import render_html, template_dir
 
     html = render_html(order_set)
     with template_dir() as root:
@@ -110,4 +110,4 @@ def render_bytes(order_set: OrderSet) -> bytes:
 
 def write_pdf(order_set: OrderSet, path: str | Path) -> None:
     """Render, then write atomically: a failed render leaves no file and an old one untouched."""
-    write_atomic(path, render_bytes(order_set))
+    write_atomic(path, render(order_set))

@@ -20,9 +20,10 @@ from typing import Any
 import attrs
 import pluggy
 
-from orderset import __version__, hookspecs
+from orderset._version import __version__
 from orderset.errors import InputError, PluginError
 from orderset.model import Alert, Order, PluginInfo
+from orderset.plugin import hookspecs
 from orderset.rules import Rule
 
 ENTRY_POINT_GROUP = "orderset"
@@ -70,6 +71,11 @@ class PluginHost:
             self.pm.register(plugin, name=name)
         except pluggy.PluginValidationError as exc:
             raise PluginError(name, f"does not match the hook specifications: {exc}") from exc
+        try:
+            _refuse_ordering_options(self.pm, plugin, name)
+        except PluginError:
+            self.pm.unregister(plugin, name=name)
+            raise
         hooks = tuple(sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or ()))
         self._infos[name] = PluginInfo(name=name, version=version, source=source, hooks=hooks)
 
@@ -188,6 +194,11 @@ class PluginHost:
             for info, order in self._typed("orderset_orders", Order, context=context)
         ]
 
+    def renderers(self) -> list[Any]:
+        from orderset.renderers import Renderer
+
+        return [r for _, r in self._typed("orderset_renderers", Renderer)]
+
     def alerts(self, context: Any, orders: tuple[Order, ...]) -> list[Alert]:
         return [
             attrs.evolve(alert, plugin=info.name)
@@ -226,6 +237,26 @@ def make_host(
                 "--disable", f"no plugin named {name!r} (known: {', '.join(sorted(known))})"
             )
     return host
+
+
+#: pluggy options that order or wrap implementations. The host calls every plugin itself, in
+#: load order, so these would be silently ignored: they are refused instead.
+ORDERING_OPTIONS = ("tryfirst", "trylast", "wrapper", "hookwrapper")
+
+
+def _refuse_ordering_options(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
+    for caller in pm.get_hookcallers(plugin) or ():
+        for impl in caller.get_hookimpls():
+            if impl.plugin is not plugin:
+                continue
+            used = [opt for opt in ORDERING_OPTIONS if getattr(impl, opt, False)]
+            if used:
+                raise PluginError(
+                    name,
+                    f"hook {caller.name} uses {', '.join(used)}, which orderset does not honour:"
+                    " every plugin's hook is called once, in load order (built-ins, then entry"
+                    " points by name)",
+                )
 
 
 def _module_version(plugin: object) -> str:

@@ -576,6 +576,6 @@ def batch(order_set: OrderSet, messages: Sequence[HL7Message]) -> str:
     )
 
 
-def render_batch(order_set: OrderSet) -> bytes:
+def render(order_set: OrderSet) -> bytes:
     """The `--format hl7` file: one batch holding the OMP^O09 and OMG^O19 messages, UTF-8."""
     return batch(order_set, build_messages(order_set)).encode("utf-8")

@@ -23,7 +23,8 @@ import jinja2
 import pint
 from markupsafe import Markup, escape
 
-from orderset import __version__, units
+from orderset import units
+from orderset._version import __version__
 from orderset.formatting import format_number, format_quantity, unit_label
 from orderset.model import (
     Alert,
@@ -463,6 +464,6 @@ def render_html(order_set: OrderSet) -> str:
         return env.get_template(TEMPLATE).render(css=Markup(css), **sheet_context(order_set))
 
 
-def render_bytes(order_set: OrderSet) -> bytes:
+def render(order_set: OrderSet) -> bytes:
     """The `html` output format."""
     return render_html(order_set).encode("utf-8")

@@ -4,6 +4,11 @@ Built-in plugins (`orderset.plugins.*`) and third-party plugins (entry-point gro
 `orderset`) implement the same hooks and are loaded the same way. Every hook collects results
 from all plugins; none is first-result, so two plugins proposing the same drug is a conflict
 the engine reports, never a tie that registration order settles.
+
+The host calls each plugin's implementation itself, one plugin at a time and in load order, so
+pluggy's ordering options (`tryfirst`, `trylast`, `wrapper`, `hookwrapper`) would mean nothing:
+an implementation that asks for one is refused when the plugin is registered, naming it.
+Plugins import everything they need from `orderset.plugin`.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ if TYPE_CHECKING:
     from orderset.context import BuildContext
     from orderset.formulary import Product
     from orderset.model import Alert, Order
+    from orderset.renderers import Renderer
     from orderset.rules import Rule
     from orderset.settings import Setting, Settings
 
@@ -72,4 +78,16 @@ def orderset_alerts(context: BuildContext, orders: tuple[Order, ...]) -> list[Al
     :param context: as for `orderset_orders`.
     :param orders: every order of the set, from all plugins, after allergy removal.
     :return: `Alert` objects; an empty list when there is nothing to say.
+    """
+
+
+@hookspec
+def orderset_renderers() -> list[Renderer]:
+    """Add output formats (as datasette's `register_output_renderer`).
+
+    :return: `orderset.plugin.Renderer` objects, each a format name, media type, file
+        extension and a `render(order_set) -> bytes` function. A renderer only renders: it
+        prints what the `OrderSet` holds and never derives a dose, alert or window of its own.
+        A name that is already a format (json, hl7, html, pdf, or another plugin's) is an
+        error. Return an empty list when the plugin adds no format.
     """

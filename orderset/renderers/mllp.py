@@ -23,7 +23,7 @@ from typing import Literal
 from attrs import frozen
 
 from orderset.errors import OrdersetError
-from orderset.hl7 import HL7Message
+from orderset.renderers.hl7 import HL7Message
 
 START_BLOCK = b"\x0b"
 END_BLOCK = b"\x1c\x0d"

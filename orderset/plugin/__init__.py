@@ -1,0 +1,83 @@
+"""The plugin API: the one import a rule plugin needs.
+
+    from orderset.plugin import BuildContext, Order, Section, hookimpl, medication_order
+
+Everything named in `__all__` is the stable surface for plugin authors (built-in and
+third-party alike); anything imported from deeper modules may move between releases. The hook
+specifications, with their contracts, are in `orderset.plugin.hookspecs`; the host that loads
+plugins and calls them one at a time is `orderset.plugin.host`.
+"""
+
+from __future__ import annotations
+
+from orderset import units
+from orderset.context import BuildContext
+from orderset.dosing import (
+    Band,
+    fixed_dose,
+    pump_rate,
+    round_to_increment,
+    select_band,
+    volume_for,
+    weight_based_dose,
+    weight_quantity,
+)
+from orderset.errors import InputError, OrdersetError, PluginError
+from orderset.formatting import format_number, format_quantity, to_decimal
+from orderset.formulary import Product
+from orderset.model import (
+    Alert,
+    Calculation,
+    Evidence,
+    Order,
+    OrderKind,
+    OrderSet,
+    Preparation,
+    Section,
+    TitrationStep,
+)
+from orderset.orders import daily_dose, medication_order
+from orderset.plugin.hookspecs import hookimpl, hookspec
+from orderset.renderers import Renderer
+from orderset.rules import Rule
+from orderset.settings import Setting, Settings
+from orderset.vocab import FREQUENCIES, ROUTES
+
+__all__ = [
+    "FREQUENCIES",
+    "ROUTES",
+    "Alert",
+    "Band",
+    "BuildContext",
+    "Calculation",
+    "Evidence",
+    "InputError",
+    "Order",
+    "OrderKind",
+    "OrderSet",
+    "OrdersetError",
+    "PluginError",
+    "Preparation",
+    "Product",
+    "Renderer",
+    "Rule",
+    "Section",
+    "Setting",
+    "Settings",
+    "TitrationStep",
+    "daily_dose",
+    "fixed_dose",
+    "format_number",
+    "format_quantity",
+    "hookimpl",
+    "hookspec",
+    "medication_order",
+    "pump_rate",
+    "round_to_increment",
+    "select_band",
+    "to_decimal",
+    "units",
+    "volume_for",
+    "weight_based_dose",
+    "weight_quantity",
+]
