@@ -20,6 +20,7 @@ from orderset import allergies, units
 from orderset.context import BuildContext
 from orderset.errors import PluginError
 from orderset.formulary import Formulary, Product
+from orderset.lines import order_line
 from orderset.model import Alert, Case, Order, OrderSet
 from orderset.plugin.host import PluginHost, make_host
 from orderset.renal import renal_function
@@ -33,6 +34,7 @@ from orderset.settings import (
     resolve_settings,
 )
 from orderset.severity import severity_score
+from orderset.timing import timing
 from orderset.vocab import FREQUENCIES, ROUTES
 
 #: Settings the engine itself reads (declared like a plugin's, so profiles are checked alike).
@@ -54,7 +56,12 @@ ENGINE_SETTINGS = (
     Setting("hl7", "receiving_application", "PHARMACY", "MSH-5 receiving application.", str),
     Setting("hl7", "receiving_facility", "", "MSH-6 receiving facility.", str),
 )
-NOT_PRESELECTED_GRADES = ("analogue", "unconfirmed")
+#: ALERT-1: always on the sheet for children (Reye syndrome with influenza). An engine rule,
+#: like the salicylate refusal below, so no disabled plugin can take it off the sheet.
+ALERT_1_TEXT = (
+    "Child: avoid aspirin and all salicylate-containing products (for example bismuth"
+    " subsalicylate): Reye syndrome with influenza (ALERT-1)."
+)
 #: ALERT-1: an order set must never contain a salicylate for a child. Matched as a word part
 #: in the drug and its classes, so "magnesium salicylate" or "choline magnesium trisalicylate"
 #: are caught as well as aspirin.
@@ -67,7 +74,10 @@ def is_salicylate(order: Order) -> bool:
 
 def engine_rules() -> list[Rule]:
     """Rules the engine itself applies to every plugin's orders."""
-    return [Rule("SCORE-1", "ANE severity score (a guide)", "confirmed", plugin="engine")]
+    return [
+        Rule("SCORE-1", "ANE severity score (a guide)", "confirmed", plugin="engine"),
+        Rule("ALERT-1", "Aspirin and salicylates alert for children", "confirmed", plugin="engine"),
+    ]
 
 
 def load_settings(host: PluginHost, profile: Mapping[str, Any] | str | Path | None) -> Settings:
@@ -104,7 +114,7 @@ def build_order_set(
         renal=renal_function(case),
     )
 
-    orders = [_checked(order, case) for order in host.orders(context)]
+    orders = [_with_line(_checked(order, case)) for order in host.orders(context)]
     _refuse_duplicate_ids(orders)
     orders, allergy_alerts = allergies.screen(orders, case.patient.allergies)
     orders = [_apply_selection(order, settings) for order in orders]
@@ -133,6 +143,7 @@ def build_order_set(
         renal=context.renal,
         settings=settings,
         rules=(*engine_rules(), *host.rules()),
+        timing=timing(case, ordered),
     )
 
 
@@ -192,6 +203,12 @@ def _checked(order: Order, case: Case) -> Order:
     return order
 
 
+def _with_line(order: Order) -> Order:
+    """A medication's `text` is its composed line (one function for every format)."""
+    line = order_line(order)
+    return order if line == order.text else attrs.evolve(order, text=line)
+
+
 def _refuse_duplicate_ids(orders: list[Order]) -> None:
     seen: dict[str, str] = {}
     for order in orders:
@@ -208,7 +225,7 @@ def _apply_selection(order: Order, settings: Settings) -> Order:
     for key in (order.id, order.rule_id):
         if key in settings.selection:
             return attrs.evolve(order, selected=settings.selection[key])
-    if order.selected and order.evidence.grade in NOT_PRESELECTED_GRADES:
+    if order.selected and not order.evidence.preselectable:
         return attrs.evolve(order, selected=False)
     return order
 
@@ -239,6 +256,8 @@ def _conflict_alerts(orders: tuple[Order, ...]) -> list[Alert]:
 def _engine_alerts(context: BuildContext, orders: tuple[Order, ...]) -> list[Alert]:
     case = context.case
     alerts = []
+    if case.is_child:
+        alerts.append(Alert(id="ALERT-1", severity="warning", rule_id="ALERT-1", text=ALERT_1_TEXT))
     max_age = context.setting("institution", "weight_max_age_days")
     weight_age = (case.assessed_at.date() - case.patient.weight_measured_at).days
     if weight_age > max_age:

@@ -143,10 +143,20 @@ class Case:
 # ---- the order set --------------------------------------------------------------------------
 
 
+#: Grades never pre-selected by default (clinical rules, "Why evidence grades matter").
+NOT_PRESELECTED_GRADES: tuple[Grade, ...] = ("analogue", "unconfirmed")
+
+
 @frozen
 class Evidence:
     grade: Grade
     sources: tuple[str, ...] = ()
+
+    @property
+    def preselectable(self) -> bool:
+        """False for `analogue` and `unconfirmed`: the engine never pre-selects those unless
+        the profile says so, and the sheet marks them."""
+        return self.grade not in NOT_PRESELECTED_GRADES
 
 
 @frozen
@@ -218,6 +228,13 @@ class Order:
     #: The rule's maximum per day, where it has one (ESC-2: 400 mg); the engine checks it.
     daily_maximum: pint.Quantity | None = None
     notes: tuple[str, ...] = ()
+    #: What the medication line says after drug, dose, route, frequency and duration
+    #: ("infuse over 60 minutes; start now"); the engine composes `text` from the fields and
+    #: these (`orderset.lines.order_line`), so a plugin never writes a dose into a sentence.
+    instructions: str = ""
+    #: Hours from neurologic onset within which the order should start (MP-1, TCZ-1: 24); the
+    #: engine turns these into the order set's timing statement.
+    start_within_hours: Decimal | None = None
     plugin: str = ""
     plugin_version: str = ""
 
@@ -274,6 +291,24 @@ class RenalFunction:
         name = "Creatinine clearance" if self.method == "cockcroft-gault" else "eGFR"
         return f"{name} {self.display_value} {self.unit} ({self.formula}; {self.inputs})"
 
+    @property
+    def summary(self) -> str:
+        """The text, whether it is reduced, and the rule's note: what every format prints."""
+        text = f"{self.text}: reduced" if self.reduced else self.text
+        return f"{text}. {self.note}" if self.note else text
+
+
+@frozen
+class Timing:
+    """Hours since onset and the start window the set's timed orders count down to."""
+
+    hours_since_onset: Decimal
+    #: The shortest start window of the set's orders; None when no order is timed.
+    window_hours: Decimal | None
+    within_window: bool | None
+    #: The statement every format prints ("Within the 24-hour window: 14 hours left ...").
+    text: str
+
 
 @frozen
 class PluginInfo:
@@ -297,6 +332,7 @@ class OrderSet:
     settings: Any = field(default=None, eq=False, repr=False)
     #: Rules declared by the loaded plugins, for the sheet's and README's rule tables.
     rules: tuple[Any, ...] = ()
+    timing: Timing | None = None
 
     @property
     def selected_medications(self) -> tuple[Order, ...]:

@@ -26,6 +26,10 @@ CG_DIVISOR = 72
 CG_FEMALE_FACTOR = Decimal("0.85")
 
 
+#: Printed where no renal function could be calculated.
+RENAL_NOT_CALCULATED = "Not calculated (creatinine or, for a child, height not given)"
+
+
 def renal_function(case: Case) -> RenalFunction | None:
     """None when the creatinine (or, for a child, the height) needed is not in the case."""
     p = case.patient

@@ -191,6 +191,7 @@ def orderset_orders(context: BuildContext) -> list[Order]:
                 ),
             ),
             notes=tuple(notes),
+            start_within_hours=TCZ1_WINDOW_HOURS,
         )
     ]
 

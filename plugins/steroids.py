@@ -209,6 +209,7 @@ def orderset_orders(context: BuildContext) -> list[Order]:
             infuse_over=over, text=f"Infuse over {minutes} minutes; never as a rapid IV push"
         ),
         notes=tuple(notes),
+        start_within_hours=MP1_WINDOW_HOURS,
     )
     monitoring = [
         Order(

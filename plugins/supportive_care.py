@@ -1,5 +1,5 @@
 """Supportive care: SUP-1 nursing and consults, LAB-1 labs and imaging, SEIZ-1 seizure rescue,
-ICP-1 hyperosmolar therapy and the ALERT-1 aspirin alert.
+ICP-1 hyperosmolar therapy. (The ALERT-1 aspirin alert is the engine's: it holds for every set.)
 
 Every number below is from ../shared/clinical-rules.md and carries its rule id.
 
@@ -23,7 +23,6 @@ from __future__ import annotations
 import pint
 
 from orderset.plugin import (
-    Alert,
     BuildContext,
     Calculation,
     Evidence,
@@ -128,7 +127,6 @@ def orderset_rules() -> list[Rule]:
         Rule("LAB-1", "Labs and imaging", "partial"),
         Rule("SEIZ-1", "Seizure rescue", "confirmed"),
         Rule("ICP-1", "Raised intracranial pressure: hyperosmolar therapy", "partial"),
-        Rule("ALERT-1", "Aspirin and salicylates alert for children", "confirmed"),
     ]
 
 
@@ -222,23 +220,6 @@ def orderset_formulary(settings: Settings) -> list[Product]:
 @hookimpl
 def orderset_orders(context: BuildContext) -> list[Order]:
     return [*_sup1(context), *_lab1(context), *_seiz1(context), *_icp1(context)]
-
-
-@hookimpl
-def orderset_alerts(context: BuildContext, orders: tuple[Order, ...]) -> list[Alert]:
-    if not context.case.is_child:
-        return []
-    return [
-        Alert(
-            id="ALERT-1",
-            severity="warning",
-            rule_id="ALERT-1",
-            text=(
-                "Child: avoid aspirin and all salicylate-containing products (for example"
-                " bismuth subsalicylate): Reye syndrome with influenza (ALERT-1)."
-            ),
-        )
-    ]
 
 
 # ---- SUP-1 ----------------------------------------------------------------------------------

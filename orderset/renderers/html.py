@@ -27,16 +27,16 @@ from orderset import units
 from orderset._version import __version__
 from orderset.formatting import format_number, format_quantity, unit_label
 from orderset.model import (
-    Alert,
     Calculation,
     Order,
     OrderSet,
     Preparation,
-    RenalFunction,
     Section,
     Severity,
 )
+from orderset.renal import RENAL_NOT_CALCULATED
 from orderset.rules import RULES_VERSION
+from orderset.timing import hours_text
 
 TITLE = "Acute necrotizing encephalopathy: admission orders"
 TEMPLATE = "sheet.html.j2"
@@ -85,12 +85,6 @@ TALL_MAN: dict[str, str] = {
 }
 _TALL_MAN_RE = re.compile(r"\b(" + "|".join(sorted(TALL_MAN, key=len, reverse=True)) + r")\b", re.I)
 
-#: The window MP-1 and TCZ-1 target: start within 24 h of onset.
-WINDOW_HOURS = Decimal(24)
-#: ALERT-1: always on the sheet for children (Reye syndrome with influenza).
-ALERT_1_TEXT = (
-    "Avoid aspirin and all salicylate-containing products (Reye syndrome with influenza)."
-)
 CHECKED, UNCHECKED = "\u2611", "\u2610"
 SEVERITY_LABELS = {"critical": "CRITICAL", "warning": "Warning", "info": "Note"}
 
@@ -108,11 +102,6 @@ def _datetime(value: dt.datetime) -> str:
     text = value.strftime("%Y-%m-%d %H:%M")
     offset = value.strftime("%z")
     return f"{text} {offset[:3]}:{offset[3:]}" if offset else text
-
-
-def _hours(value: Decimal) -> str:
-    number = format_number(value, 1)
-    return f"{number} hour" if number == "1" else f"{number} hours"
 
 
 def _dose(q: pint.Quantity | None, label: str | None) -> str | None:
@@ -159,7 +148,7 @@ def _patient(order_set: OrderSet) -> dict[str, Any]:
         "height": format_quantity(p.height, unit=units.cm, max_places=1) if p.height else None,
         "allergies": [tall_man(a) for a in allergies],
         "allergy_state": allergy_state,
-        "renal": _renal(order_set.renal),
+        "renal": order_set.renal.summary if order_set.renal else RENAL_NOT_CALCULATED,
         "dialysis": None if p.dialysis == "none" else p.dialysis,
         "influenza": case.clinical.influenza,
         "location": case.encounter.location,
@@ -167,36 +156,15 @@ def _patient(order_set: OrderSet) -> dict[str, Any]:
     }
 
 
-def _renal(renal: RenalFunction | None) -> str:
-    if renal is None:
-        return "Not calculated (creatinine or, for a child, height not given)"
-    name = "Creatinine clearance" if renal.method == "cockcroft-gault" else "eGFR"
-    text = f"{name} {renal.display_value} {renal.unit} ({renal.formula}; {renal.inputs})"
-    if renal.reduced:
-        text += ": reduced"
-    return f"{text}. {renal.note}" if renal.note else text
-
-
 def _timing(order_set: OrderSet) -> dict[str, Any]:
     case = order_set.case
-    hours = case.hours_since_onset
-    within = hours <= WINDOW_HOURS
-    if within:
-        window = (
-            f"Within the 24-hour window: {_hours(WINDOW_HOURS - hours)} left to start"
-            " methylPREDNISolone (MP-1) and, when indicated, tocilizumab (TCZ-1)"
-        )
-    else:
-        window = (
-            f"Past the 24-hour window by {_hours(hours - WINDOW_HOURS)}: still give"
-            " methylPREDNISolone now (MP-1); benefit is shown for starts within 24 hours"
-        )
+    timing = order_set.timing
     return {
         "onset": _datetime(case.clinical.neuro_onset),
         "assessed_at": _datetime(case.assessed_at),
-        "hours_since_onset": _hours(hours),
-        "within_window": within,
-        "window": window,
+        "hours_since_onset": hours_text(case.hours_since_onset),
+        "within_window": bool(timing and timing.within_window),
+        "window": tall_man(timing.text) if timing else "",
     }
 
 
@@ -223,12 +191,6 @@ def _severity(severity: Severity | None) -> dict[str, Any] | None:
 
 
 def _alerts(order_set: OrderSet) -> list[dict[str, Any]]:
-    alerts = list(order_set.alerts)
-    if order_set.case.is_child and not any(a.rule_id == "ALERT-1" for a in alerts):
-        alerts.append(
-            Alert(id="ALERT-1", severity="critical", text=ALERT_1_TEXT, rule_id="ALERT-1")
-        )
-        alerts.sort(key=lambda a: ("critical", "warning", "info").index(a.severity))
     return [
         {
             "severity": a.severity,
@@ -238,7 +200,7 @@ def _alerts(order_set: OrderSet) -> list[dict[str, Any]]:
             #: Printed after the text unless the text names the rule already.
             "show_rule": bool(a.rule_id) and a.rule_id not in a.text,
         }
-        for a in alerts
+        for a in order_set.alerts
     ]
 
 
@@ -293,36 +255,6 @@ def _calculation(order: Order) -> str | None:
     return tall_man(text)
 
 
-def _composed_line(order: Order, dose: str) -> str:
-    parts = [order.drug or "", dose]
-    if order.route:
-        parts.append(order.route)
-    if order.frequency and not (order.prn and order.frequency == "as needed"):
-        parts.append(order.frequency)
-    if order.prn:
-        parts.append(f"as needed for {order.prn}")
-    line = " ".join(parts)
-    return f"{line} for {order.duration}" if order.duration else line
-
-
-def _mentions(text: str, phrase: str | None) -> bool:
-    return phrase is None or re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text, re.I) is not None
-
-
-def _medication_line(order: Order) -> str:
-    """The plugin's order sentence when it states drug, dose, route, frequency and duration
-    itself (it carries what no field does: "3%", "first line, alternative to lorazepam");
-    otherwise those fields composed into a line, followed by the plugin's text."""
-    if order.dose is None:
-        return tall_man(order.text)
-    dose = format_quantity(order.dose, order.dose_unit)
-    fields = (order.drug, dose, order.route, order.frequency, order.duration)
-    if all(_mentions(order.text, f) for f in fields):
-        return tall_man(order.text)
-    composed = _composed_line(order, dose)
-    return tall_man(f"{composed}. {order.text}" if order.text else composed)
-
-
 def _emphasised(line: str, order: Order, dose: str | None) -> Markup:
     """The line as HTML with the drug name and the dose in bold (escaped like all text)."""
     markup = escape(line)
@@ -335,7 +267,7 @@ def _emphasised(line: str, order: Order, dose: str | None) -> Markup:
 def _order(order: Order) -> dict[str, Any]:
     medication = order.kind == "medication"
     dose = format_quantity(order.dose, order.dose_unit) if order.dose is not None else None
-    line = _medication_line(order) if medication else tall_man(order.text)
+    line = tall_man(order.text)
     return {
         "id": order.id,
         "selected": order.selected,
@@ -359,7 +291,7 @@ def _order(order: Order) -> dict[str, Any]:
         ],
         "rule_id": order.rule_id,
         "grade": order.evidence.grade,
-        "low_grade": order.evidence.grade in ("analogue", "unconfirmed"),
+        "low_grade": not order.evidence.preselectable,
         "notes": [tall_man(n) for n in order.notes],
     }
 

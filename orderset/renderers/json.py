@@ -26,6 +26,7 @@ from orderset.model import (
     Preparation,
     RenalFunction,
     Severity,
+    Timing,
     TitrationStep,
 )
 from orderset.rules import RULES_VERSION
@@ -116,8 +117,11 @@ def _order(o: Order) -> dict[str, Any]:
                 "calculation": _calculation(o.calculation, o.dose_unit),
                 "preparation": _preparation(o.preparation),
                 "titration": [_titration(s) for s in o.titration],
+                "instructions": o.instructions,
             }
         )
+    if o.start_within_hours is not None:
+        doc["start_within_hours"] = number(o.start_within_hours, 2)
     doc["notes"] = list(o.notes)
     return doc
 
@@ -215,6 +219,16 @@ def _clinical(case: Case) -> dict[str, Any]:
     }
 
 
+def _timing(t: Timing | None) -> dict[str, Any] | None:
+    if t is None:
+        return None
+    return {
+        "window_hours": number(t.window_hours, 2) if t.window_hours is not None else None,
+        "within_window": t.within_window,
+        "text": t.text,
+    }
+
+
 def to_json_dict(order_set: OrderSet) -> dict[str, Any]:
     """The JSON document as plain Python data (dicts, lists, str, int, float, bool, None)."""
     case = order_set.case
@@ -226,6 +240,7 @@ def to_json_dict(order_set: OrderSet) -> dict[str, Any]:
         "assessed_at": case.assessed_at.isoformat(),
         "hours_since_onset": number(case.hours_since_onset, 2),
         "hours_since_onset_text": f"{format_number(case.hours_since_onset, 1)} hours",
+        "timing": _timing(order_set.timing),
         "patient": _patient(case),
         "encounter": {
             "location": case.encounter.location,

@@ -1,0 +1,64 @@
+"""The one printed line of an order, for every output format.
+
+A medication order's line is composed from its fields (drug, dose, route, frequency, as-needed
+condition, duration) and then the plugin's `instructions`, so the dose on the line is always
+the dose in the order's fields: the sheet, the JSON `text` and the HL7 "Order:" NTE cannot
+disagree with the RXO dose. The engine sets `Order.text` with `order_line` for every medication
+order with a dose; renderers print `Order.text` and never compose a line of their own.
+"""
+
+from __future__ import annotations
+
+from orderset.formatting import format_quantity
+from orderset.model import Order
+
+#: A duration that says nothing a frequency of "once" has not said already.
+SINGLE_DOSE = "single dose"
+
+
+def medication_line(
+    *,
+    drug: str,
+    dose: str,
+    route: str | None,
+    frequency: str | None,
+    prn: str | None = None,
+    duration: str | None = None,
+    instructions: str = "",
+) -> str:
+    """ "methylprednisolone 425 mg IV once daily for 3 days, infuse over 60 minutes".
+
+    Instructions in parentheses follow the line directly ("... once (first line)"); other
+    instructions follow a comma.
+    """
+    parts = [drug, dose]
+    if route:
+        parts.append(route)
+    if frequency and not (prn and frequency == "as needed"):
+        parts.append(frequency)
+    line = " ".join(parts)
+    if prn:
+        line += f", as needed for {prn}"
+    if duration and duration.startswith("per "):
+        line += f"; duration {duration}"
+    elif duration and not (frequency == "once" and duration == SINGLE_DOSE):
+        line += f" for {duration}"
+    if instructions:
+        line += f" {instructions}" if instructions.startswith("(") else f", {instructions}"
+    return line
+
+
+def order_line(order: Order) -> str:
+    """The order's printed line: composed from the fields for a medication with a dose, else
+    the plugin's text (a nursing order, or "taper per clinician" with no dose)."""
+    if order.kind != "medication" or order.dose is None or not order.drug:
+        return order.text
+    return medication_line(
+        drug=order.drug,
+        dose=format_quantity(order.dose, order.dose_unit),
+        route=order.route,
+        frequency=order.frequency,
+        prn=order.prn,
+        duration=order.duration,
+        instructions=order.instructions,
+    )
