@@ -204,9 +204,19 @@ def _checked(order: Order, case: Case) -> Order:
 
 
 def _with_line(order: Order) -> Order:
-    """A medication's `text` is its composed line (one function for every format)."""
+    """A medication's `text` is its composed line (one function for every format). A plugin
+    that writes its own sentence for a dosed medication is refused: a dose written into words
+    could disagree with the dose sent to the pharmacy."""
     line = order_line(order)
-    return order if line == order.text else attrs.evolve(order, text=line)
+    if line == order.text:
+        return order
+    if order.text:
+        raise PluginError(
+            order.plugin,
+            f"order {order.id}: a medication's line is composed from its fields ({line!r});"
+            " leave `text` empty and put any extra words in `instructions`",
+        )
+    return attrs.evolve(order, text=line)
 
 
 def _refuse_duplicate_ids(orders: list[Order]) -> None:

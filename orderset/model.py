@@ -36,7 +36,7 @@ class Section(StrEnum):
     CONSULTS = "consults"
 
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]  # str.title() is never wanted here
         return SECTION_TITLES[self]
 
     @property

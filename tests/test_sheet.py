@@ -13,8 +13,10 @@ import pytest
 import orderset
 from orderset import hookimpl, units
 from orderset.dosing import weight_based_dose
+from orderset.errors import PluginError
 from orderset.formatting import ismp_violations
 from orderset.model import Evidence, Order, Preparation, Section, TitrationStep
+from orderset.renderers import barcode
 from orderset.renderers import html as sheet
 from orderset.testing import build, case_data, fresh_host
 from tests.conftest import EXAMPLES
@@ -51,7 +53,8 @@ class EveryField:
             kind="medication",
             section=Section.ADJUNCT,
             selected=True,
-            text="testdrug infusion",
+            text="",
+            instructions="testdrug infusion",
             evidence=evidence,
             drug="testdrug",
             dose=calc.given,
@@ -89,7 +92,7 @@ class EveryField:
             kind="medication",
             section=Section.SEIZURE,
             selected=False,
-            text="testrescue as needed",
+            text="",
             evidence=Evidence(grade="confirmed"),
             drug="lorazepam",
             dose=units.Quantity(1.4, units.mg),
@@ -98,11 +101,7 @@ class EveryField:
             frequency="as needed",
             prn="seizure lasting 5 minutes or longer",
         )
-        complete = attrs.evolve(
-            rescue,
-            id="TEST-COMPLETE",
-            text="lorazepam 1.4 mg IV as needed for a test, wording kept (second choice)",
-        )
+        complete = attrs.evolve(rescue, id="TEST-COMPLETE", instructions="(second choice)")
         return [infusion, rescue, complete]
 
 
@@ -129,29 +128,56 @@ def test_every_order_field_is_printed(every_field):
     assert "LORazepam 1.4 mg IV as needed for seizure lasting 5 minutes or longer" in text
 
 
-def test_plugin_sentence_is_the_line_when_it_states_every_field(every_field):
+def test_the_line_is_composed_from_the_fields_then_the_instructions(every_field):
     lines = {
         o["id"]: o["line"]
         for s in sheet.sheet_context(every_field)["sections"]
         for o in s["orders"]
     }
-    # Complete sentence: printed as written (it carries "second choice", which no field does).
     assert lines["TEST-COMPLETE"] == (
-        "LORazepam 1.4 mg IV as needed for a test, wording kept (second choice)"
+        "LORazepam 1.4 mg IV, as needed for seizure lasting 5 minutes or longer (second choice)"
     )
-    # Sentences missing the dose: the fields are composed, then the plugin's words follow.
-    assert lines["TEST-INFUSION"] == (
-        "testdrug 20 mg IV every 6 hours for 2 days. testdrug infusion"
+    assert lines["TEST-INFUSION"] == "testdrug 20 mg IV every 6 hours for 2 days, testdrug infusion"
+    assert (
+        lines["TEST-PRN"]
+        == "LORazepam 1.4 mg IV, as needed for seizure lasting 5 minutes or longer"
     )
-    assert lines["TEST-PRN"] == (
-        "LORazepam 1.4 mg IV as needed for seizure lasting 5 minutes or longer."
-        " testrescue as needed"
-    )
+    # The sheet prints the same line as the JSON `text` (one function for every format).
+    texts = {o.id: o.text for o in every_field.orders}
+    assert {k: texts[k] for k in lines if k.startswith("TEST")} == {
+        k: v.replace("LORazepam", "lorazepam") for k, v in lines.items() if k.startswith("TEST")
+    }
+
+
+def test_a_plugin_sentence_with_a_dose_of_its_own_is_refused():
+    class OwnSentence:
+        @hookimpl
+        def orderset_orders(self, context):
+            return [
+                Order(
+                    id="TEST-OWN",
+                    rule_id="TEST-1",
+                    kind="medication",
+                    section=Section.SEIZURE,
+                    selected=False,
+                    text="lorazepam 2 mg IV as needed",
+                    evidence=Evidence(grade="confirmed"),
+                    drug="lorazepam",
+                    dose=units.Quantity(1.4, units.mg),
+                    dose_unit="mg",
+                    route="IV",
+                    frequency="as needed",
+                    prn="seizure",
+                )
+            ]
+
+    with pytest.raises(PluginError, match=r"TEST-OWN: a medication's line is composed"):
+        build(case_data(), plugins=[("own", OwnSentence())])
 
 
 def test_drug_and_dose_are_bold_and_escaped(every_field):
     markup = sheet.render_html(every_field)
-    assert "<strong>LORazepam</strong> <strong>1.4 mg</strong> IV as needed for a test" in markup
+    assert "<strong>LORazepam</strong> <strong>1.4 mg</strong> IV, as needed for seizure" in markup
 
 
 def test_checkbox_follows_selection(every_field):
@@ -348,30 +374,30 @@ def _modules_from_svg(svg: str) -> str:
         for i in range(int(x), int(x) + int(w)):
             cells[i] = "1"
     modules = "".join(cells)
-    quiet = "0" * sheet.QUIET_ZONE
+    quiet = "0" * barcode.QUIET_ZONE
     assert modules.startswith(quiet) and modules.endswith(quiet)
-    return modules[sheet.QUIET_ZONE : -sheet.QUIET_ZONE]
+    return modules[barcode.QUIET_ZONE : -barcode.QUIET_ZONE]
 
 
 @pytest.mark.parametrize("mrn", ["A1234567", "00012345", "MRN-42/x", "7"])
 def test_barcode_svg_decodes_to_the_mrn(mrn):
-    assert _decode_code128(_modules_from_svg(str(sheet.code128_svg(mrn)))) == mrn
+    assert _decode_code128(_modules_from_svg(str(barcode.code128_svg(mrn)))) == mrn
 
 
 def test_known_code128_symbol():
     # Start B (104), "A" (33), check (104 + 33) % 103 = 34, stop.
-    assert sheet.code128_modules("A") == "11010010000" + "10100011000" + "10001011000" + (
+    assert barcode.code128_modules("A") == "11010010000" + "10100011000" + "10001011000" + (
         STOP_PATTERN
     )
 
 
 def test_barcode_bars_keep_their_width_for_long_mrns():
-    short, long = str(sheet.code128_svg("A1")), str(sheet.code128_svg("A1B2C3D4E5F6G7H8"))
+    short, long = str(barcode.code128_svg("A1")), str(barcode.code128_svg("A1B2C3D4E5F6G7H8"))
     mm = [Decimal(re.search(r'width="([\d.]+)mm"', s).group(1)) for s in (short, long)]
     modules = [int(re.search(r'viewBox="0 0 (\d+) ', s).group(1)) for s in (short, long)]
-    assert mm[0] / modules[0] == mm[1] / modules[1] == sheet.MODULE_MM
+    assert mm[0] / modules[0] == mm[1] / modules[1] == barcode.MODULE_MM
 
 
 def test_mrn_outside_code128_is_refused():
     with pytest.raises(ValueError, match="Code 128"):
-        sheet.code128_modules("A12é")
+        barcode.code128_modules("A12é")

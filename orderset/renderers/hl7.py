@@ -1,10 +1,9 @@
 """HL7 v2.5.1 output: one OMP^O09 for the selected medication orders, one OMG^O19 for the
 other selected orders, wrapped in an FHS/BHS ... BTS/FTS batch file.
 
-Segments are built here as text rather than through hl7apy: hl7apy parses a raw string assigned
-to a field as ER7, so a patient named `O'Brien|Smith^Jr` would split into fields. Every value
-goes through `escape` at the leaf, so no free text can ever add a separator, a segment break or
-an MLLP framing byte. hl7apy is used by the tests as the strict reader of what is built here.
+Values are encoded by `orderset.renderers.hl7_encoding` (every leaf escaped); the batch file is
+framed for sending by `orderset.renderers.mllp`. hl7apy is used by the tests as the strict
+reader of what is built here.
 
 Nothing here reads the clock or computes a dose: times come from `assessed_at`, amounts from
 `Order.dose`, and message and order ids are hashes of MRN, `assessed_at` and the order id, so
@@ -13,28 +12,30 @@ the same case at the same time gives byte-identical HL7.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
-from typing import Any
 
 from attrs import frozen
 
 from orderset import units
-from orderset.errors import InputError, PluginError
-from orderset.formatting import format_quantity, to_decimal
+from orderset.errors import PluginError
+from orderset.formatting import format_quantity
 from orderset.model import Alert, Case, Order, OrderSet
+from orderset.renderers.hl7_encoding import (
+    IS_MAX,
+    ST_MAX,
+    VERSION,
+    Value,
+    escape,
+    fits,
+    header,
+    hl7_date,
+    hl7_datetime,
+    hl7_number,
+    segment,
+)
 from orderset.vocab import FREQUENCIES, ROUTES
-
-VERSION = "2.5.1"
-ENCODING_CHARACTERS = "^~\\&"
-SEGMENT_END = "\r"
-
-#: A field value: text (escaped), a tuple of components (a component may itself be a tuple of
-#: subcomponents), a list of repetitions, or None for empty.
-Value = str | tuple[Any, ...] | list[Any] | None
 
 #: Drug-unit labels (orderset.units.DRUG_UNITS) as (UCUM code, display text). "mg PE" has no
 #: UCUM unit: the amount is sent in mg and the text and an NTE say phenytoin equivalents.
@@ -56,98 +57,6 @@ LOINC_HEIGHT = ("8302-2", "Body height", "LN")
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(hours?|days?|weeks?)\s*$", re.IGNORECASE)
 _DURATION_UCUM = {"hour": ("h", "hour"), "day": ("d", "day"), "week": ("wk", "week")}
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-
-
-#: hl7apy's (and the standard's) maximum lengths of the text data types used below.
-ST_MAX, IS_MAX = 199, 20
-
-
-class HL7Error(InputError):
-    """A case or profile value that valid HL7 cannot carry (e.g. a 300-character name)."""
-
-
-def _fits(value: str | None, limit: int, field: str) -> str | None:
-    """Refuse, never truncate, a value longer than its HL7 data type allows (escaped length)."""
-    if value is not None and len(escape(value)) > limit:
-        raise HL7Error(field, f"is longer than the {limit} characters HL7 v2.5.1 allows here")
-    return value
-
-
-# ---- encoding -------------------------------------------------------------------------------
-
-
-def escape(text: str) -> str:
-    """Escape HL7 delimiters (`\\E\\` first, then `\\F\\ \\S\\ \\T\\ \\R\\`).
-
-    Control characters (CR, LF, tab, and the MLLP bytes 0x0B and 0x1C) become one space: a CR
-    would end the segment and 0x1C would end the MLLP frame early.
-    """
-    text = _CONTROL.sub(" ", text)
-    return (
-        text.replace("\\", "\\E\\")
-        .replace("|", "\\F\\")
-        .replace("^", "\\S\\")
-        .replace("&", "\\T\\")
-        .replace("~", "\\R\\")
-    )
-
-
-def _join(parts: Sequence[str], sep: str) -> str:
-    parts = list(parts)
-    while parts and parts[-1] == "":
-        parts.pop()
-    return sep.join(parts)
-
-
-def _subcomponents(value: Value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, tuple):
-        return _join([escape(v) if v is not None else "" for v in value], "&")
-    return escape(value)
-
-
-def _repetition(value: Value) -> str:
-    if isinstance(value, tuple):
-        return _join([_subcomponents(v) for v in value], "^")
-    return _subcomponents(value)
-
-
-def encode_field(value: Value) -> str:
-    """ER7 text of one field; trailing empty parts are dropped."""
-    if isinstance(value, list):
-        return _join([_repetition(v) for v in value], "~")
-    return _repetition(value)
-
-
-def segment(name: str, *fields: Value) -> str:
-    """One segment, fields numbered from 1, ending with a carriage return only."""
-    return _join([name, *(encode_field(f) for f in fields)], "|") + SEGMENT_END
-
-
-def _header(name: str, *fields: Value) -> str:
-    """MSH, FHS and BHS: field 1 is the separator and field 2 the encoding characters."""
-    rest = _join([encode_field(f) for f in fields], "|")
-    return f"{name}|{ENCODING_CHARACTERS}" + (f"|{rest}" if rest else "") + SEGMENT_END
-
-
-# ---- values ---------------------------------------------------------------------------------
-
-
-def hl7_number(value: float | int | Decimal) -> str:
-    """An NM value: the same decimal the JSON output prints (426, 0.5), never 4.26E+2."""
-    d = to_decimal(value).normalize()
-    return format(d, "f")
-
-
-def hl7_datetime(moment: dt.datetime) -> str:
-    """TS to the second with its UTC offset: 20261122060000-0500."""
-    return moment.strftime("%Y%m%d%H%M%S%z")
-
-
-def hl7_date(day: dt.date) -> str:
-    return day.strftime("%Y%m%d")
 
 
 def _digest(*parts: str, length: int) -> str:
@@ -199,7 +108,8 @@ class Endpoints:
         settings = order_set.settings
         if settings is None:
             return cls("ORDERSET", "", "PHARMACY", "")
-        return cls(*(_fits(settings.get("hl7", k), IS_MAX, f"hl7.{k}") for k in _ENDPOINT_KEYS))
+        values = [fits(settings.get("hl7", k), IS_MAX, f"hl7.{k}") or "" for k in _ENDPOINT_KEYS]
+        return cls(*values)
 
     def fields(self) -> tuple[Value, Value, Value, Value]:
         return (
@@ -219,7 +129,7 @@ _ENDPOINT_KEYS = (
 
 
 def _msh(ends: Endpoints, case: Case, code: str, trigger: str, structure: str) -> str:
-    return _header(
+    return header(
         "MSH",
         *ends.fields(),
         hl7_datetime(case.assessed_at),  # MSH-7
@@ -249,9 +159,9 @@ def _alert_text(alert: Alert) -> str:
 
 def _patient(ends: Endpoints, case: Case) -> list[str]:
     p = case.patient
-    mrn = _fits(p.mrn, ST_MAX, "patient.mrn")
-    family = _fits(p.family_name, ST_MAX, "patient.family_name")
-    given = _fits(p.given_name, ST_MAX, "patient.given_name")
+    mrn = fits(p.mrn, ST_MAX, "patient.mrn")
+    family = fits(p.family_name, ST_MAX, "patient.family_name")
+    given = fits(p.given_name, ST_MAX, "patient.given_name")
     segments = [
         segment(
             "PID",
@@ -269,7 +179,7 @@ def _patient(ends: Endpoints, case: Case) -> list[str]:
         segments.append(segment("NTE", "1", "P", "Allergies: not recorded."))
     elif not p.allergies:
         segments.append(segment("NTE", "1", "P", "Allergies: no known allergies."))
-    location = _fits(case.encounter.location, ST_MAX, "encounter.location")
+    location = fits(case.encounter.location, ST_MAX, "encounter.location")
     segments.append(
         segment(
             "PV1",
@@ -279,8 +189,8 @@ def _patient(ends: Endpoints, case: Case) -> list[str]:
         )
     )
     for i, allergy in enumerate(p.allergies or (), 1):
-        _fits(allergy.substance, ST_MAX, f"patient.allergies[{i - 1}].substance")
-        _fits(allergy.reaction, ST_MAX, f"patient.allergies[{i - 1}].reaction")
+        fits(allergy.substance, ST_MAX, f"patient.allergies[{i - 1}].substance")
+        fits(allergy.reaction, ST_MAX, f"patient.allergies[{i - 1}].reaction")
         segments.append(
             segment(
                 "AL1",
@@ -361,7 +271,7 @@ def _order_notes(order: Order, alerts: Sequence[Alert]) -> list[str]:
 
 def _rxo(order: Order) -> str:
     for name in ("drug", "product_code", "dosage_form"):
-        _plugin_fits(order, name, getattr(order, name))
+        _pluginfits(order, name, getattr(order, name))
     amount, unit = _dose_parts(order)
     rate = order.preparation.rate if order.preparation is not None else None
     daily = None
@@ -381,7 +291,7 @@ def _rxo(order: Order) -> str:
     return segment("RXO", *fields)
 
 
-def _plugin_fits(order: Order, name: str, value: str | None) -> None:
+def _pluginfits(order: Order, name: str, value: str | None) -> None:
     """Text a plugin chose (drug, product code, order id) that HL7 cannot carry is its bug."""
     if value is not None and len(escape(value)) > ST_MAX:
         raise PluginError(order.plugin, f"order {order.id}: {name} is too long for HL7")
@@ -436,7 +346,7 @@ def _observations(case: Case) -> list[str]:
 
 
 def _obr(case: Case, order: Order, set_id: int) -> str:
-    _plugin_fits(order, "id", order.id)
+    _pluginfits(order, "id", order.id)
     fields: list[Value] = [None] * 24
     fields[0] = str(set_id)
     fields[1] = (placer_order_number(case, order.id),)  # OBR-2 = ORC-2
@@ -468,10 +378,14 @@ class HL7Message:
 
 
 def _alerts_by_order(order_set: OrderSet) -> tuple[dict[str, list[Alert]], list[Alert]]:
+    """Alerts on a sent (selected) order go with it; every other alert (for the whole set, or
+    on an order that is only offered or was removed for an allergy) goes after MSH in every
+    message, so each alert on the sheet is also in HL7."""
+    sent = {o.id for o in order_set.orders if o.selected}
     by_order: dict[str, list[Alert]] = {}
     general: list[Alert] = []
     for alert in order_set.alerts:
-        if alert.order_id:
+        if alert.order_id in sent:
             by_order.setdefault(alert.order_id, []).append(alert)
         else:
             general.append(alert)
@@ -567,8 +481,8 @@ def batch(order_set: OrderSet, messages: Sequence[HL7Message]) -> str:
     batch_id = "B" + _digest(*set_key(case), "batch", length=19)
     return "".join(
         [
-            _header("FHS", *ends.fields(), when, None, None, None, file_id),
-            _header("BHS", *ends.fields(), when, None, None, None, batch_id),
+            header("FHS", *ends.fields(), when, None, None, None, file_id),
+            header("BHS", *ends.fields(), when, None, None, None, batch_id),
             *(m.text for m in messages),
             segment("BTS", str(len(messages))),
             segment("FTS", "1"),

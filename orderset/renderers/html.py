@@ -15,7 +15,6 @@ import functools
 import importlib.resources
 import re
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ from orderset.model import (
     Severity,
 )
 from orderset.renal import RENAL_NOT_CALCULATED
+from orderset.renderers.barcode import code128_svg
 from orderset.rules import RULES_VERSION
 from orderset.timing import hours_text
 
@@ -198,7 +198,7 @@ def _alerts(order_set: OrderSet) -> list[dict[str, Any]]:
             "text": tall_man(a.text),
             "rule_id": a.rule_id,
             #: Printed after the text unless the text names the rule already.
-            "show_rule": bool(a.rule_id) and a.rule_id not in a.text,
+            "show_rule": a.rule_id is not None and a.rule_id not in a.text,
         }
         for a in order_set.alerts
     ]
@@ -323,46 +323,6 @@ def sheet_context(order_set: OrderSet) -> dict[str, Any]:
         "alerts": _alerts(order_set),
         "sections": _sections(order_set),
     }
-
-
-# ---- barcode ---------------------------------------------------------------------------------
-
-#: Quiet zone on each side of a Code 128 symbol, in modules (the standard asks for 10).
-QUIET_ZONE = 10
-BAR_HEIGHT = 30
-#: Width of the narrowest bar in mm: 0.3 mm stays well above what hospital scanners resolve,
-#: so the symbol grows with the MRN rather than its bars thinning.
-MODULE_MM = Decimal("0.3")
-
-
-def code128_modules(value: str) -> str:
-    """The Code 128 module pattern ("1" = bar) of `value`, start, check and stop included.
-
-    python-barcode picks the code sets and computes the check symbol; drawing is done here so
-    the SVG is small, has no text of its own and is the same on every machine.
-    """
-    if not value.isascii() or not value.isprintable():
-        raise ValueError(f"MRN {value!r} cannot be encoded as Code 128 (printable ASCII only)")
-    from barcode import Code128
-
-    return "".join(Code128(value).build())
-
-
-def code128_svg(value: str) -> Markup:
-    """An inline SVG Code 128 barcode: one rect per bar, widths in modules."""
-    modules = code128_modules(value)
-    width = len(modules) + 2 * QUIET_ZONE
-    bars = []
-    for match in re.finditer("1+", modules):
-        x = match.start() + QUIET_ZONE
-        bars.append(f'<rect x="{x}" y="0" width="{len(match.group())}" height="{BAR_HEIGHT}"/>')
-    return Markup(
-        f'<svg class="barcode" xmlns="http://www.w3.org/2000/svg"'
-        f' width="{width * MODULE_MM}mm" height="{BAR_HEIGHT * MODULE_MM}mm"'
-        f' viewBox="0 0 {width} {BAR_HEIGHT}" role="img"'
-        f' aria-label="MRN {escape(value)} as Code 128">'
-        f"{''.join(bars)}</svg>"
-    )
 
 
 # ---- rendering -------------------------------------------------------------------------------
