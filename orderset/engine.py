@@ -8,7 +8,6 @@ order ids fail the build, and two plugins ordering the same drug raise a conflic
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +24,7 @@ from orderset.model import Alert, Case, Order, OrderSet
 from orderset.plugin.host import PluginHost, make_host
 from orderset.renal import renal_function
 from orderset.rules import Rule
+from orderset.salicylates import salicylate_in
 from orderset.settings import (
     Setting,
     Settings,
@@ -62,14 +62,19 @@ ALERT_1_TEXT = (
     "Child: avoid aspirin and all salicylate-containing products (for example bismuth"
     " subsalicylate): Reye syndrome with influenza (ALERT-1)."
 )
-#: ALERT-1: an order set must never contain a salicylate for a child. Matched as a word part
-#: in the drug and its classes, so "magnesium salicylate" or "choline magnesium trisalicylate"
-#: are caught as well as aspirin.
-SALICYLATE = re.compile(r"salicyl|aspirin|salsalate", re.IGNORECASE)
 
 
 def is_salicylate(order: Order) -> bool:
-    return any(SALICYLATE.search(name) for name in (order.drug or "", *order.drug_classes))
+    """ALERT-1: the order names a salicylate anywhere (drug, class, line or instructions)."""
+    return _salicylate(order) is not None
+
+
+def _salicylate(order: Order) -> str | None:
+    for text in (order.drug or "", *order.drug_classes, order.text, order.instructions):
+        found = salicylate_in(text)
+        if found:
+            return found
+    return None
 
 
 def engine_rules() -> list[Rule]:
@@ -156,14 +161,17 @@ def _checked(order: Order, case: Case) -> Order:
     frequency, or a dose that is missing its unit, in the wrong dimension or over its cap."""
     if not order.rule_id or not order.id:
         raise PluginError(order.plugin, f"order {order.text!r} has no rule id")
+    if case.is_child:
+        found = _salicylate(order)
+        if found:
+            raise PluginError(
+                order.plugin,
+                f"order {order.id}: names {found!r}, a salicylate, never for a child (ALERT-1)",
+            )
     if order.kind != "medication":
         return order
     if not order.drug or order.drug != order.drug.lower():
         raise PluginError(order.plugin, f"order {order.id}: drug must be a lowercase generic name")
-    if case.is_child and is_salicylate(order):
-        raise PluginError(
-            order.plugin, f"order {order.id}: {order.drug} is a salicylate, never for a child"
-        )
     if order.route is not None and order.route not in ROUTES:
         raise PluginError(order.plugin, f"order {order.id}: route {order.route!r} is not known")
     if order.frequency is not None and order.frequency not in FREQUENCIES:
