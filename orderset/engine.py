@@ -18,6 +18,7 @@ import attrs
 from orderset import allergies, units
 from orderset.context import BuildContext
 from orderset.errors import PluginError
+from orderset.formatting import format_quantity
 from orderset.formulary import Formulary, Product
 from orderset.lines import order_line
 from orderset.model import Alert, Case, Order, OrderSet
@@ -290,17 +291,21 @@ def _engine_alerts(context: BuildContext, orders: tuple[Order, ...]) -> list[Ale
                 ),
             )
         )
-    review = [o.id for o in orders if o.calculation and o.calculation.pharmacist_review]
-    for order_id in review:
+    for order in orders:
+        calc = order.calculation
+        if calc is None or not calc.pharmacist_review:
+            continue
+        dose = format_quantity(calc.given, order.dose_unit)
+        step = format_quantity(calc.increment, order.dose_unit) if calc.increment else "step"
         alerts.append(
             Alert(
-                id=f"REVIEW-{order_id}",
+                id=f"REVIEW-{order.id}",
                 severity="warning",
-                order_id=order_id,
+                order_id=order.id,
                 rule_id="ROUND-1",
                 text=(
-                    f"Pharmacist review: the dose of {order_id} could not be rounded to a"
-                    " measurable step within 10% and is given unrounded (ROUND-1)."
+                    f"Pharmacist review: {order.drug} {dose} ({order.rule_id}) could not be"
+                    f" rounded to a {step} step within 10% and is given unrounded (ROUND-1)."
                 ),
             )
         )

@@ -9,16 +9,25 @@ an allergy, nothing counts down to it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from orderset.formatting import format_number
 from orderset.model import Case, Order, Timing
 
 
-def hours_text(value: Decimal) -> str:
-    """ "14 hours", "1 hour", "2.5 hours" (to 0.1 hour)."""
-    number = format_number(value, 1)
-    return f"{number} hour" if number == "1" else f"{number} hours"
+def hours_text(value: Decimal, *, up: bool = False) -> str:
+    """A duration in whole minutes: "14 hours", "1 hour 30 minutes", "1 minute". Rounded down
+    (time since onset, time left) or, with `up`, up (time past a window: 24 h 0.5 min is past
+    by 1 minute, never by "0 hours")."""
+    rounding = ROUND_CEILING if up else ROUND_FLOOR
+    minutes = int((abs(value) * 60).to_integral_value(rounding=rounding))
+    hours, rest = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(f"{hours} hour{'s' * (hours != 1)}")
+    if rest or not hours:
+        parts.append(f"{rest} minute{'s' * (rest != 1)}")
+    return " ".join(parts)
 
 
 def _names(orders: Sequence[Order]) -> str:
@@ -52,7 +61,7 @@ def timing(case: Case, orders: Sequence[Order]) -> Timing:
             text = f"Within the {window_name}: {left} left to start, when indicated,"
             text += f" {_names(offered)}"
     else:
-        late = hours_text(hours - window)
+        late = hours_text(hours - window, up=True)
         if selected:
             text = (
                 f"Past the {window_name} by {late}: still give {_names(selected)} now;"

@@ -284,6 +284,8 @@ def _rxo(order: Order) -> str:
     fields[1] = amount  # RXO-2 requested give amount
     fields[3] = unit  # RXO-4 requested give units (UCUM)
     fields[4] = (None, order.dosage_form) if order.dosage_form else None  # RXO-5
+    if order.calculation is not None and order.calculation.pharmacist_review:
+        fields[15] = "Y"  # RXO-16 needs human review: the dose could not be rounded (ROUND-1)
     if rate is not None:
         fields[20] = hl7_number(rate.to(units.mL_per_h).magnitude)  # RXO-21
         fields[21] = ("mL/h", "mL/h", "UCUM")  # RXO-22
@@ -297,11 +299,19 @@ def _pluginfits(order: Order, name: str, value: str | None) -> None:
         raise PluginError(order.plugin, f"order {order.id}: {name} is too long for HL7")
 
 
-def _rxr(order: Order) -> str:
+#: Routes that leave the choice to the nurse: one RXR per route the order allows (RXR repeats
+#: in OMP^O09), so an intubated child's enteral dose is not blocked as "oral only".
+ROUTE_CHOICES: dict[str, tuple[tuple[str, str], ...]] = {
+    "enteral (PO or NG)": (("PO", "Oral"), ("NG", "Nasogastric")),
+}
+
+
+def _rxr(order: Order) -> list[str]:
     if order.route is None:
         raise PluginError(order.plugin, f"order {order.id}: a medication needs a route (RXR)")
     route = ROUTES[order.route]
-    return segment("RXR", (route.hl7, route.hl7_text, "HL70162"))
+    choices = ROUTE_CHOICES.get(order.route, ((route.hl7, route.hl7_text),))
+    return [segment("RXR", (code, text, "HL70162")) for code, text in choices]
 
 
 def _observations(case: Case) -> list[str]:
@@ -429,7 +439,7 @@ def pharmacy_message(order_set: OrderSet) -> HL7Message | None:
             _tq1(case, order),
             _rxo(order),
             *_order_notes(order, by_order.get(order.id, [])),
-            _rxr(order),
+            *_rxr(order),
             *_observations(case),
         ]
     return _message(order_set, "OMP_O09", orders, groups)

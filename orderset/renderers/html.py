@@ -83,7 +83,10 @@ TALL_MAN: dict[str, str] = {
     "rituximab": "riTUXimab",
     "infliximab": "inFLIXimab",
 }
-_TALL_MAN_RE = re.compile(r"\b(" + "|".join(sorted(TALL_MAN, key=len, reverse=True)) + r")\b", re.I)
+#: Whole words only, and never inside an order id such as SEIZ-1-LORAZEPAM.
+_TALL_MAN_RE = re.compile(
+    r"(?<![\w-])(" + "|".join(sorted(TALL_MAN, key=len, reverse=True)) + r")(?![\w-])", re.I
+)
 
 CHECKED, UNCHECKED = "\u2611", "\u2610"
 SEVERITY_LABELS = {"critical": "CRITICAL", "warning": "Warning", "info": "Note"}

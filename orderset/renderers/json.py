@@ -15,7 +15,7 @@ import pint
 
 from orderset import units
 from orderset._version import __version__
-from orderset.formatting import format_number, format_quantity, to_decimal, unit_label
+from orderset.formatting import format_quantity, to_decimal, unit_label
 from orderset.loader import creatinine_mg_dl
 from orderset.model import (
     Alert,
@@ -30,6 +30,7 @@ from orderset.model import (
     TitrationStep,
 )
 from orderset.rules import RULES_VERSION
+from orderset.timing import hours_text
 
 SCHEMA = "orderset/1"
 
@@ -239,7 +240,7 @@ def to_json_dict(order_set: OrderSet) -> dict[str, Any]:
         "profile": {"name": order_set.profile_name, "institution": order_set.institution},
         "assessed_at": case.assessed_at.isoformat(),
         "hours_since_onset": number(case.hours_since_onset, 2),
-        "hours_since_onset_text": f"{format_number(case.hours_since_onset, 1)} hours",
+        "hours_since_onset_text": hours_text(case.hours_since_onset),
         "timing": _timing(order_set.timing),
         "patient": _patient(case),
         "encounter": {
