@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from orderset import allergies, units
+from orderset import governance as governance_settings
 from orderset.context import BuildContext
 from orderset.errors import PluginError
 from orderset.formatting import format_quantity
@@ -56,6 +57,7 @@ ENGINE_SETTINGS = (
     Setting("hl7", "sending_facility", "", "MSH-4 sending facility.", str),
     Setting("hl7", "receiving_application", "PHARMACY", "MSH-5 receiving application.", str),
     Setting("hl7", "receiving_facility", "", "MSH-6 receiving facility.", str),
+    *governance_settings.SETTINGS,
 )
 #: ALERT-1: always on the sheet for children (Reye syndrome with influenza). An engine rule,
 #: like the salicylate refusal below, so no disabled plugin can take it off the sheet.
@@ -111,6 +113,7 @@ def build_order_set(
     PluginError (naming the plugin) when a plugin fails; never returns a partial set."""
     host = host or make_host(disable=disable)
     settings = load_settings(host, profile)
+    approval = governance_settings.governance(settings, case.assessed_at.date())
     formulary = build_formulary(host, settings)
     context = BuildContext(
         case=case,
@@ -129,6 +132,18 @@ def build_order_set(
     ordered = tuple(orders)
 
     alerts = [*allergy_alerts, *_engine_alerts(context, ordered), *host.alerts(context, ordered)]
+    if approval.review_overdue and approval.review_due is not None:
+        alerts.append(
+            Alert(
+                id="GOVERNANCE-REVIEW-DUE",
+                severity="warning",
+                text=(
+                    f"This order set's review was due on {approval.review_due.isoformat()}"
+                    f" (profile {settings.profile_name}): check it against current practice"
+                    " before use."
+                ),
+            )
+        )
     alerts.extend(_conflict_alerts(ordered))
     alerts.extend(
         Alert(
@@ -150,6 +165,7 @@ def build_order_set(
         settings=settings,
         rules=(*engine_rules(), *host.rules()),
         timing=timing(case, ordered),
+        governance=approval,
     )
 
 

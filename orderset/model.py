@@ -311,6 +311,31 @@ class Timing:
 
 
 @frozen
+class Governance:
+    """The profile's approval of the order set (`[governance]`)."""
+
+    approved_by: str | None = None
+    approved_on: dt.date | None = None
+    review_due: dt.date | None = None
+    review_overdue: bool = False
+
+    @property
+    def text(self) -> str:
+        """ "approved by P&T committee on 2026-11-24; review due 2027-11-24" (every format)."""
+        if self.approved_by is None and self.approved_on is None:
+            text = "approval not recorded in the institution profile"
+        else:
+            text = f"approved by {self.approved_by or 'not recorded'}"
+            if self.approved_on:
+                text += f" on {self.approved_on.isoformat()}"
+        if self.review_due:
+            text += f"; review due {self.review_due.isoformat()}"
+            if self.review_overdue:
+                text += " (OVERDUE)"
+        return text
+
+
+@frozen
 class PluginInfo:
     name: str
     version: str
@@ -333,6 +358,7 @@ class OrderSet:
     #: Rules declared by the loaded plugins, for the sheet's and README's rule tables.
     rules: tuple[Any, ...] = ()
     timing: Timing | None = None
+    governance: Governance = Governance()
 
     @property
     def selected_medications(self) -> tuple[Order, ...]:

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from attrs import frozen
 
 from orderset import units
+from orderset._version import __version__
 from orderset.errors import PluginError
 from orderset.formatting import format_quantity
 from orderset.model import Alert, Case, Order, OrderSet
@@ -35,6 +36,7 @@ from orderset.renderers.hl7_encoding import (
     hl7_number,
     segment,
 )
+from orderset.rules import RULES_VERSION
 from orderset.vocab import FREQUENCIES, ROUTES
 
 #: Drug-unit labels (orderset.units.DRUG_UNITS) as (UCUM code, display text). "mg PE" has no
@@ -147,9 +149,18 @@ def _msh(ends: Endpoints, case: Case, code: str, trigger: str, structure: str) -
     )
 
 
-def _message_notes(alerts: Iterable[Alert]) -> list[str]:
-    """Alerts that concern the whole set (no order id) go in message-level NTEs."""
-    return [segment("NTE", str(i), "P", _alert_text(a)) for i, a in enumerate(alerts, 1)]
+def _message_notes(order_set: OrderSet, alerts: Iterable[Alert]) -> list[str]:
+    """The order set's identity and approval, then the alerts that concern the whole set (no
+    order id, or an order that is not sent), in message-level NTEs."""
+    texts = [_identity_text(order_set), *(_alert_text(a) for a in alerts)]
+    return [segment("NTE", str(i), "P", t) for i, t in enumerate(texts, 1)]
+
+
+def _identity_text(order_set: OrderSet) -> str:
+    return (
+        f"Order set: orderset {__version__}, rules {RULES_VERSION}, profile"
+        f" {order_set.profile_name}; {order_set.governance.text}"
+    )
 
 
 def _alert_text(alert: Alert) -> str:
@@ -412,7 +423,7 @@ def _message(
     text = "".join(
         [
             _msh(ends, case, code, trigger, structure),
-            *_message_notes(general),
+            *_message_notes(order_set, general),
             *_patient(ends, case),
             *groups,
         ]

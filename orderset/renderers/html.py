@@ -319,6 +319,7 @@ def sheet_context(order_set: OrderSet) -> dict[str, Any]:
         "orderset_version": __version__,
         "rules_version": RULES_VERSION,
         "profile_name": order_set.profile_name,
+        "governance": order_set.governance.text,
         "plugins": [{"name": p.name, "version": p.version} for p in order_set.plugins],
         "patient": _patient(order_set),
         "timing": _timing(order_set),

@@ -21,6 +21,7 @@ from orderset.model import (
     Alert,
     Calculation,
     Case,
+    Governance,
     Order,
     OrderSet,
     Preparation,
@@ -220,6 +221,16 @@ def _clinical(case: Case) -> dict[str, Any]:
     }
 
 
+def _governance(g: Governance) -> dict[str, Any]:
+    return {
+        "approved_by": g.approved_by,
+        "approved_on": g.approved_on.isoformat() if g.approved_on else None,
+        "review_due": g.review_due.isoformat() if g.review_due else None,
+        "review_overdue": g.review_overdue,
+        "text": g.text,
+    }
+
+
 def _timing(t: Timing | None) -> dict[str, Any] | None:
     if t is None:
         return None
@@ -238,6 +249,7 @@ def to_json_dict(order_set: OrderSet) -> dict[str, Any]:
         "orderset_version": __version__,
         "rules_version": RULES_VERSION,
         "profile": {"name": order_set.profile_name, "institution": order_set.institution},
+        "governance": _governance(order_set.governance),
         "assessed_at": case.assessed_at.isoformat(),
         "hours_since_onset": number(case.hours_since_onset, 2),
         "hours_since_onset_text": hours_text(case.hours_since_onset),
