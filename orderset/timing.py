@@ -8,6 +8,7 @@ an allergy, nothing counts down to it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
@@ -15,12 +16,16 @@ from orderset.formatting import format_number
 from orderset.model import Case, Order, Timing
 
 
-def hours_text(value: Decimal, *, up: bool = False) -> str:
+def hours_text(value: Decimal | dt.timedelta, *, up: bool = False) -> str:
     """A duration in whole minutes: "14 hours", "1 hour 30 minutes", "1 minute". Rounded down
     (time since onset, time left) or, with `up`, up (time past a window: 24 h 0.5 min is past
-    by 1 minute, never by "0 hours")."""
+    by 1 minute, never by "0 hours"). A timedelta is exact; Decimal hours are taken as given."""
+    if isinstance(value, dt.timedelta):
+        seconds = Decimal(abs(value) // dt.timedelta(microseconds=1)) / 1_000_000
+    else:
+        seconds = abs(value) * 3600
     rounding = ROUND_CEILING if up else ROUND_FLOOR
-    minutes = int((abs(value) * 60).to_integral_value(rounding=rounding))
+    minutes = int((seconds / 60).to_integral_value(rounding=rounding))
     hours, rest = divmod(minutes, 60)
     parts = []
     if hours:
@@ -38,6 +43,7 @@ def _names(orders: Sequence[Order]) -> str:
 def timing(case: Case, orders: Sequence[Order]) -> Timing:
     """The timing statement for `orders` (already screened and selected)."""
     hours = case.hours_since_onset
+    elapsed = case.assessed_at - case.clinical.neuro_onset
     timed = [o for o in orders if o.start_within_hours is not None]
     if not timed:
         return Timing(
@@ -49,10 +55,11 @@ def timing(case: Case, orders: Sequence[Order]) -> Timing:
     window = min(o.start_within_hours for o in timed if o.start_within_hours is not None)
     selected = [o for o in timed if o.selected]
     offered = [o for o in timed if not o.selected]
-    within = hours <= window
+    window_span = dt.timedelta(seconds=int(window * 3600))
+    within = elapsed <= window_span
     window_name = f"{format_number(window)}-hour window"
     if within:
-        left = hours_text(window - hours)
+        left = hours_text(window_span - elapsed)
         if selected:
             text = f"Within the {window_name}: {left} left to start {_names(selected)}"
             if offered:
@@ -61,7 +68,7 @@ def timing(case: Case, orders: Sequence[Order]) -> Timing:
             text = f"Within the {window_name}: {left} left to start, when indicated,"
             text += f" {_names(offered)}"
     else:
-        late = hours_text(hours - window, up=True)
+        late = hours_text(elapsed - window_span, up=True)
         if selected:
             text = (
                 f"Past the {window_name} by {late}: still give {_names(selected)} now;"

@@ -54,7 +54,9 @@ def test_no_approval_says_so_rather_than_nothing():
 
 
 def test_a_build_after_the_review_date_warns():
-    order_set = _build(**{**APPROVED, "review_due": dt.date(2026, 11, 21)})
+    order_set = _build(
+        **{**APPROVED, "approved_on": dt.date(2025, 11, 20), "review_due": dt.date(2026, 11, 21)}
+    )
     assert order_set.governance.review_overdue
     alert = next(a for a in order_set.alerts if a.id == "GOVERNANCE-REVIEW-DUE")
     assert alert.severity == "warning" and "2026-11-21" in alert.text
@@ -63,7 +65,7 @@ def test_a_build_after_the_review_date_warns():
 
 def test_a_profile_may_refuse_a_build_after_the_review_date():
     with pytest.raises(InputError, match=r"^governance.review_due: the order set's review was"):
-        _build(**{**APPROVED, "review_due": dt.date(2026, 11, 21), "when_overdue": "refuse"})
+        _build(review_due=dt.date(2026, 11, 21), when_overdue="refuse")
 
 
 @pytest.mark.parametrize(

@@ -125,7 +125,7 @@ def test_every_order_field_is_printed(every_field):
     assert "1 0.5 mg/kg/min 4.3 mL/h start" in text
     assert "2 1 mg/kg/min 8.5 mL/h after 30 minutes if tolerated" in text
     assert "A note printed under the order." in text
-    assert "LORazepam 1.4 mg IV as needed for seizure lasting 5 minutes or longer" in text
+    assert "LORazepam 1.4 mg IV, as needed for seizure lasting 5 minutes or longer" in text
 
 
 def test_the_line_is_composed_from_the_fields_then_the_instructions(every_field):
@@ -289,8 +289,9 @@ def test_weight_in_pounds_shows_the_entered_weight():
     ("onset", "expected"),
     [
         ("2026-11-21T20:00:00-05:00", "Within the 24-hour window: 14 hours left"),
-        ("2026-11-21T06:00:00-05:00", "Within the 24-hour window: 0 hours left"),
+        ("2026-11-21T06:00:00-05:00", "Within the 24-hour window: 0 minutes left"),
         ("2026-11-20T14:00:00-05:00", "Past the 24-hour window by 16 hours"),
+        ("2026-11-21T05:59:00-05:00", "Past the 24-hour window by 1 minute"),
     ],
 )
 def test_timing_window(onset, expected):

@@ -165,7 +165,7 @@ def _timing(order_set: OrderSet) -> dict[str, Any]:
     return {
         "onset": _datetime(case.clinical.neuro_onset),
         "assessed_at": _datetime(case.assessed_at),
-        "hours_since_onset": hours_text(case.hours_since_onset),
+        "hours_since_onset": hours_text(case.assessed_at - case.clinical.neuro_onset),
         "within_window": bool(timing and timing.within_window),
         "window": tall_man(timing.text) if timing else "",
     }

@@ -252,7 +252,7 @@ def to_json_dict(order_set: OrderSet) -> dict[str, Any]:
         "governance": _governance(order_set.governance),
         "assessed_at": case.assessed_at.isoformat(),
         "hours_since_onset": number(case.hours_since_onset, 2),
-        "hours_since_onset_text": hours_text(case.hours_since_onset),
+        "hours_since_onset_text": hours_text(case.assessed_at - case.clinical.neuro_onset),
         "timing": _timing(order_set.timing),
         "patient": _patient(case),
         "encounter": {
