@@ -10,14 +10,17 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from attrs import frozen
 
 from orderset.errors import InputError, PluginError
+
+if TYPE_CHECKING:
+    from orderset.plugin.host import PluginHost
 
 EXTENSIONS = {"json": ".json", "hl7": ".hl7", "pdf": ".pdf", "html": ".html"}
 
@@ -41,7 +44,8 @@ class BatchResult:
     message: str = ""
 
 
-_host = None
+#: One plugin host per worker process, made by its first job and reused by the next ones.
+_host: PluginHost | None = None
 
 
 def _build_one(job: BatchJob) -> BatchResult:
@@ -98,7 +102,9 @@ def plan(
     return jobs
 
 
-def run(jobs: Sequence[BatchJob], *, workers: int | None = None, progress: TextIO | None = None):
+def run(
+    jobs: Sequence[BatchJob], *, workers: int | None = None, progress: TextIO | None = None
+) -> Iterator[BatchResult]:
     """Run the jobs on `workers` processes (default: every core); yields results in order."""
     from orderset.renderers import renderer
 
