@@ -18,11 +18,10 @@ from typing import TYPE_CHECKING, TextIO
 from attrs import frozen
 
 from orderset.errors import InputError, PluginError
+from orderset.renderers import renderers
 
 if TYPE_CHECKING:
     from orderset.plugin.host import PluginHost
-
-EXTENSIONS = {"json": ".json", "hl7": ".hl7", "pdf": ".pdf", "html": ".html"}
 
 
 @frozen
@@ -80,7 +79,12 @@ def plan(
     disable: Sequence[str] = (),
     skip_broken_plugins: bool = False,
 ) -> list[BatchJob]:
-    """One job per case, output named after the case; two cases with one name is an error."""
+    """One job per case, output named after the case and given the extension its renderer
+    declares; two cases with one name is an error."""
+    formats = renderers()
+    if fmt not in formats:
+        raise InputError("--format", f"unknown format {fmt!r} (known: {', '.join(formats)})")
+    extension = formats[fmt].extension
     if not out_dir.is_dir():
         raise InputError(str(out_dir), "is not a directory (several cases need -o DIR)")
     seen: dict[str, Path] = {}
@@ -92,7 +96,7 @@ def plan(
         jobs.append(
             BatchJob(
                 case=case,
-                output=out_dir / f"{case.stem}{EXTENSIONS[fmt]}",
+                output=out_dir / f"{case.stem}.{extension}",
                 fmt=fmt,
                 profile=profile,
                 disable=tuple(disable),
