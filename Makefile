@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-deep lint format bench install clean readme
+.PHONY: demo test test-deep lint typecheck format bench install clean readme
 
 $(STAMP): pyproject.toml
 	@# Best effort: Debian's HarfBuzz subsetter makes PDF font subsetting about 7x faster and
@@ -34,11 +34,16 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# mypy reads its settings (python_version, files, overrides) from [tool.mypy] in pyproject.toml.
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .

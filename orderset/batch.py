@@ -10,16 +10,18 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from attrs import frozen
 
 from orderset.errors import InputError, PluginError
+from orderset.renderers import renderers
 
-EXTENSIONS = {"json": ".json", "hl7": ".hl7", "pdf": ".pdf", "html": ".html"}
+if TYPE_CHECKING:
+    from orderset.plugin.host import PluginHost
 
 
 @frozen
@@ -41,7 +43,8 @@ class BatchResult:
     message: str = ""
 
 
-_host = None
+#: One plugin host per worker process, made by its first job and reused by the next ones.
+_host: PluginHost | None = None
 
 
 def _build_one(job: BatchJob) -> BatchResult:
@@ -76,7 +79,12 @@ def plan(
     disable: Sequence[str] = (),
     skip_broken_plugins: bool = False,
 ) -> list[BatchJob]:
-    """One job per case, output named after the case; two cases with one name is an error."""
+    """One job per case, output named after the case and given the extension its renderer
+    declares; two cases with one name is an error."""
+    formats = renderers()
+    if fmt not in formats:
+        raise InputError("--format", f"unknown format {fmt!r} (known: {', '.join(formats)})")
+    extension = formats[fmt].extension
     if not out_dir.is_dir():
         raise InputError(str(out_dir), "is not a directory (several cases need -o DIR)")
     seen: dict[str, Path] = {}
@@ -88,7 +96,7 @@ def plan(
         jobs.append(
             BatchJob(
                 case=case,
-                output=out_dir / f"{case.stem}{EXTENSIONS[fmt]}",
+                output=out_dir / f"{case.stem}.{extension}",
                 fmt=fmt,
                 profile=profile,
                 disable=tuple(disable),
@@ -98,7 +106,9 @@ def plan(
     return jobs
 
 
-def run(jobs: Sequence[BatchJob], *, workers: int | None = None, progress: TextIO | None = None):
+def run(
+    jobs: Sequence[BatchJob], *, workers: int | None = None, progress: TextIO | None = None
+) -> Iterator[BatchResult]:
     """Run the jobs on `workers` processes (default: every core); yields results in order."""
     from orderset.renderers import renderer
 

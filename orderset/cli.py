@@ -12,8 +12,9 @@ import importlib.resources
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from orderset._version import __version__
 from orderset.errors import InputError, PluginError
@@ -46,7 +47,7 @@ def resolve_case_path(arg: str) -> Path:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(EXIT_INPUT, f"orderset: error: {message}\n")
 
 
@@ -95,7 +96,7 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_send_parser(sub: argparse._SubParsersAction) -> None:
+def _add_send_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     send = sub.add_parser("send", help="send the order set as HL7 v2.5.1 over MLLP")
     send.add_argument("case", help="case JSON file, or example:NAME for a bundled example")
     send.add_argument("--host", required=True, help="receiver host name or address")
@@ -274,7 +275,7 @@ def _cmd_rules(_args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "build": _cmd_build,
     "plugins": _cmd_plugins,
     "examples": _cmd_examples,

@@ -15,7 +15,7 @@ import importlib.metadata
 import os
 from collections.abc import Callable, Iterable, Sequence
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import pluggy
@@ -25,6 +25,14 @@ from orderset.errors import InputError, PluginError
 from orderset.model import Alert, Order, PluginInfo
 from orderset.plugin import hookspecs
 from orderset.rules import Rule
+
+if TYPE_CHECKING:
+    from orderset.context import BuildContext
+    from orderset.formulary import Product
+    from orderset.renderers import Renderer
+    from orderset.settings import Setting, Settings
+
+T = TypeVar("T")
 
 ENTRY_POINT_GROUP = "orderset"
 #: Built-in plugins, registered exactly like third-party ones.
@@ -135,7 +143,7 @@ class PluginHost:
         caller = getattr(self.pm.hook, hook_name)
         rank = {name: i for i, name in enumerate(self._infos)}
         impls = sorted(caller.get_hookimpls(), key=lambda impl: rank[impl.plugin_name])
-        out = []
+        out: list[tuple[PluginInfo, list[Any]]] = []
         for impl in impls:
             info = self._infos[impl.plugin_name]
             try:
@@ -156,8 +164,10 @@ class PluginHost:
             out.append((info, list(result)))
         return out
 
-    def _typed(self, hook_name: str, cls: type, **kwargs: Any) -> list[tuple[PluginInfo, Any]]:
-        items = []
+    def _typed(self, hook_name: str, cls: type[T], **kwargs: Any) -> list[tuple[PluginInfo, T]]:
+        """As `_call`, with every result checked to be a `cls`; anything else fails the build
+        naming the plugin."""
+        items: list[tuple[PluginInfo, T]] = []
         for info, results in self._call(hook_name, **kwargs):
             for item in results:
                 if not isinstance(item, cls):
@@ -174,7 +184,7 @@ class PluginHost:
             for info, rule in self._typed("orderset_rules", Rule)
         ]
 
-    def settings(self) -> list[Any]:
+    def settings(self) -> list[Setting]:
         from orderset.settings import Setting
 
         declared = [s for _, s in self._typed("orderset_settings", Setting)]
@@ -183,23 +193,23 @@ class PluginHost:
             declared.extend(hook() if hook else [])
         return declared
 
-    def formulary(self, settings: Any) -> list[tuple[PluginInfo, Any]]:
+    def formulary(self, settings: Settings) -> list[tuple[PluginInfo, Product]]:
         from orderset.formulary import Product
 
         return self._typed("orderset_formulary", Product, settings=settings)
 
-    def orders(self, context: Any) -> list[Order]:
+    def orders(self, context: BuildContext) -> list[Order]:
         return [
             attrs.evolve(order, plugin=info.name, plugin_version=info.version)
             for info, order in self._typed("orderset_orders", Order, context=context)
         ]
 
-    def renderers(self) -> list[Any]:
+    def renderers(self) -> list[Renderer]:
         from orderset.renderers import Renderer
 
         return [r for _, r in self._typed("orderset_renderers", Renderer)]
 
-    def alerts(self, context: Any, orders: tuple[Order, ...]) -> list[Alert]:
+    def alerts(self, context: BuildContext, orders: tuple[Order, ...]) -> list[Alert]:
         return [
             attrs.evolve(alert, plugin=info.name)
             for info, alert in self._typed("orderset_alerts", Alert, context=context, orders=orders)

@@ -1,4 +1,4 @@
-"""The order sheet as PDF: the HTML from `orderset.sheet` laid out by weasyprint.
+"""The order sheet as PDF: the HTML from `orderset.renderers.html` laid out by weasyprint.
 
 weasyprint is imported inside the functions only (about 450 ms), so the JSON and HL7 paths
 never pay for it. It reports a missing image, font or stylesheet and bad CSS as log messages,
@@ -91,7 +91,7 @@ def html_to_pdf(html: str, base_dir: Path) -> bytes:
             base_url=base_dir.resolve().as_uri() + "/",
             url_fetcher=_local_fetcher(base_dir),
         )
-        data = document.write_pdf(font_config=fonts)
+        data: bytes | None = document.write_pdf(font_config=fonts)
     if messages:
         raise SheetRenderError("PDF render failed: " + "; ".join(messages))
     if not data:
