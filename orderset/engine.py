@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -185,8 +184,8 @@ def _checked(order: Order, case: Case) -> Order:
             f" ({expected.dimensionality})",
         )
     if order.daily_maximum is not None and order.daily_dose is not None:
-        daily = Decimal(repr(order.daily_dose.to(expected).magnitude))
-        daily_cap = Decimal(repr(order.daily_maximum.to(expected).magnitude))
+        daily = units.to_decimal(order.daily_dose, expected)
+        daily_cap = units.to_decimal(order.daily_maximum, expected)
         if daily > daily_cap:
             raise PluginError(
                 order.plugin,
@@ -194,8 +193,8 @@ def _checked(order: Order, case: Case) -> Order:
             )
     calc = order.calculation
     if calc is not None and calc.maximum is not None:
-        dose = Decimal(repr(order.dose.to(expected).magnitude))
-        cap = Decimal(repr(calc.maximum.to(expected).magnitude))
+        dose = units.to_decimal(order.dose, expected)
+        cap = units.to_decimal(calc.maximum, expected)
         if dose > cap:
             raise PluginError(
                 order.plugin, f"order {order.id}: dose {dose} exceeds its maximum {cap}"

@@ -96,7 +96,8 @@ def medications(order_set):
 
 
 def dec(q, unit) -> Decimal:
-    return Decimal(repr(float(q.to(unit).magnitude)))
+    # Independent of units.to_decimal on purpose; str() is exact for Decimal, repr for float.
+    return Decimal(str(q.to(unit).magnitude))
 
 
 @given(plausible_cases())
