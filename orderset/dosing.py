@@ -110,11 +110,12 @@ def weight_based_dose(
         text=text,
         calculated=units.decimal_quantity(calculated, unit),
         given=units.decimal_quantity(given, unit),
-        per_kg=per_kg,
+        # the plugin's own quantities, in their own units, as exact Decimals
+        per_kg=units.exact(per_kg),
         weight_kg=weight_kg,
-        maximum=maximum,
+        maximum=units.exact(maximum) if maximum is not None else None,
         capped=max_value is not None and calculated > max_value,
-        increment=increment,
+        increment=units.exact(increment),
         deviation_percent=deviation,
         pharmacist_review=review,
     )
