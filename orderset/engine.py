@@ -9,7 +9,6 @@ order ids fail the build, and two plugins ordering the same drug raise a conflic
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -210,8 +209,8 @@ def _checked(order: Order, case: Case) -> Order:
             f" ({expected.dimensionality})",
         )
     if order.daily_maximum is not None and order.daily_dose is not None:
-        daily = Decimal(repr(order.daily_dose.to(expected).magnitude))
-        daily_cap = Decimal(repr(order.daily_maximum.to(expected).magnitude))
+        daily = units.to_decimal(order.daily_dose, expected)
+        daily_cap = units.to_decimal(order.daily_maximum, expected)
         if daily > daily_cap:
             raise PluginError(
                 order.plugin,
@@ -219,8 +218,8 @@ def _checked(order: Order, case: Case) -> Order:
             )
     calc = order.calculation
     if calc is not None and calc.maximum is not None:
-        dose = Decimal(repr(order.dose.to(expected).magnitude))
-        cap = Decimal(repr(calc.maximum.to(expected).magnitude))
+        dose = units.to_decimal(order.dose, expected)
+        cap = units.to_decimal(calc.maximum, expected)
         if dose > cap:
             raise PluginError(
                 order.plugin, f"order {order.id}: dose {dose} exceeds its maximum {cap}"

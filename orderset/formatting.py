@@ -16,7 +16,7 @@ from orderset import units
 
 #: Display labels for the units the engine produces. pint's own names ("milligram / kilogram")
 #: are never printed; an unknown unit is a programming error, not something to guess.
-_UNIT_LABELS: dict[pint.Unit, str] = {
+_UNIT_LABELS: dict[units.UnitLike, str] = {
     units.mg: "mg",
     units.g: "g",
     units.mcg: "mcg",
@@ -40,10 +40,13 @@ _UNIT_LABELS: dict[pint.Unit, str] = {
 
 
 def to_decimal(value: float | int | Decimal, places: int = 6) -> Decimal:
-    """A float from pint arithmetic as a Decimal, with binary noise (425.99999999999994) removed."""
+    """A plain number for display as a Decimal: a float or int from pint arithmetic is taken
+    exactly (`units.exact_decimal`) and rounded half up to `places` to drop binary noise
+    (425.99999999999994); a Decimal is returned as it is. For a Quantity use
+    `units.to_decimal(q, unit)`."""
     if isinstance(value, Decimal):
         return value
-    return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return units.exact_decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def format_number(value: float | int | Decimal, max_places: int = 3) -> str:
@@ -57,7 +60,7 @@ def format_number(value: float | int | Decimal, max_places: int = 3) -> str:
     return text
 
 
-def unit_label(unit: pint.Unit) -> str:
+def unit_label(unit: units.UnitLike) -> str:
     try:
         return _UNIT_LABELS[unit]
     except KeyError:
@@ -65,7 +68,10 @@ def unit_label(unit: pint.Unit) -> str:
 
 
 def format_quantity(
-    q: pint.Quantity, label: str | None = None, unit: pint.Unit | None = None, max_places: int = 3
+    q: pint.Quantity,
+    label: str | None = None,
+    unit: units.UnitLike | None = None,
+    max_places: int = 3,
 ) -> str:
     """ "425 mg", "0.5 mL/h", "1,000 mg"; `label` overrides the unit text (e.g. "mg PE")."""
     if unit is not None:

@@ -236,6 +236,10 @@ HEMATOCRIT_BOUNDS_PERCENT = (Decimal(5), Decimal(75))
 PLATELET_BOUNDS_G_L = (Decimal(0), Decimal(3000))
 CSF_PROTEIN_BOUNDS_MG_DL = (Decimal(0), Decimal(3000))
 MAX_AGE_YEARS = 120
+#: The input checks round measurements half up to these steps (display and range checks only;
+#: SCORE-1 and renal function decide on their own conversions).
+_GRAM = Decimal("0.001")
+_TENTH = Decimal("0.1")
 
 
 def plausible_weight_kg(age: Age) -> tuple[Decimal, Decimal]:
@@ -250,12 +254,6 @@ def age_at(birth: dt.date, when: dt.date) -> Age:
     if when.day < birth.day:
         months -= 1
     return Age(years=months // 12, months=months, days=(when - birth).days)
-
-
-def _decimal(q: pint.Quantity, unit: pint.Unit, places: str) -> Decimal:
-    return Decimal(repr(float(q.to(unit).magnitude))).quantize(
-        Decimal(places), rounding=ROUND_HALF_UP
-    )
 
 
 def _check_range(field: str, value: Decimal, bounds: tuple[Decimal, Decimal], shown: str) -> None:
@@ -291,7 +289,8 @@ def _derive(doc: CaseDocument, now: dt.datetime | None) -> Case:
     if patient.weight_measured_at < patient.birth_date:
         raise InputError("patient.weight_measured_at", "is before the birth date")
 
-    weight_kg = _decimal(patient.weight, units.kg, "0.001")
+    # The dosing weight: to the gram, halves up (31.306 lb is 14.200 kg).
+    weight_kg = units.to_decimal(patient.weight, units.kg).quantize(_GRAM, rounding=ROUND_HALF_UP)
     shown = f"{format_number(weight_kg)} kg"
     if weight_kg <= 0:
         raise InputError("patient.weight", f"{shown} must be more than zero")
@@ -299,7 +298,7 @@ def _derive(doc: CaseDocument, now: dt.datetime | None) -> Case:
         "patient.weight", weight_kg, plausible_weight_kg(age), f"{shown} for age {age.text}"
     )
     if patient.height is not None:
-        height = _decimal(patient.height, units.cm, "0.1")
+        height = units.to_decimal(patient.height, units.cm).quantize(_TENTH, rounding=ROUND_HALF_UP)
         _check_range("patient.height", height, HEIGHT_BOUNDS_CM, f"{format_number(height)} cm")
     if patient.serum_creatinine is not None:
         _check_range(
@@ -309,17 +308,19 @@ def _derive(doc: CaseDocument, now: dt.datetime | None) -> Case:
             f"{format_number(creatinine_mg_dl(patient.serum_creatinine))} mg/dL",
         )
     if patient.hematocrit is not None:
-        hct = _decimal(patient.hematocrit, units.percent, "0.1")
+        hct = units.to_decimal(patient.hematocrit, units.percent).quantize(_TENTH, ROUND_HALF_UP)
         _check_range(
             "patient.hematocrit", hct, HEMATOCRIT_BOUNDS_PERCENT, f"{format_number(hct)} %"
         )
     if clinical.platelets is not None:
-        plt = _decimal(clinical.platelets, units.giga_per_L, "0.1")
+        plt = units.to_decimal(clinical.platelets, units.giga_per_L).quantize(_TENTH, ROUND_HALF_UP)
         _check_range(
             "clinical.platelets", plt, PLATELET_BOUNDS_G_L, f"{format_number(plt)} x10^9/L"
         )
     if clinical.csf_protein is not None:
-        prot = _decimal(clinical.csf_protein, units.mg_per_dL, "0.1")
+        prot = units.to_decimal(clinical.csf_protein, units.mg_per_dL).quantize(
+            _TENTH, ROUND_HALF_UP
+        )
         _check_range(
             "clinical.csf_protein", prot, CSF_PROTEIN_BOUNDS_MG_DL, f"{format_number(prot)} mg/dL"
         )
@@ -349,7 +350,8 @@ def creatinine_mg_dl(q: pint.Quantity) -> Decimal:
     """Serum creatinine in mg/dL, converting umol/L through creatinine's molar mass."""
     if q.check(units.umol_per_L):
         q = q * units.CREATININE_MOLAR_MASS
-    return _decimal(q, units.mg_per_dL, "0.0001")  # not rounded to 0.01: eGFR thresholds use it
+    # Rounded to 0.0001, not 0.01: eGFR thresholds use it.
+    return units.to_decimal(q, units.mg_per_dL).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
 # ---- public entry points ------------------------------------------------------------------------

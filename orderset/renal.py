@@ -7,7 +7,7 @@ decided on it, and only its display is rounded (to 0.1), so 30.04 mL/min is neve
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from orderset import units
 from orderset.formatting import format_number
@@ -39,7 +39,11 @@ def renal_function(case: Case) -> RenalFunction | None:
     if case.is_child:
         if p.height is None:
             return None
-        height = Decimal(repr(float(p.height.to(units.cm).magnitude))).quantize(Decimal("0.1"))
+        # To 0.1 cm, halves to even: the rounding `quantize` took from the default decimal
+        # context before it was written out (the input check rounds halves up).
+        height = units.to_decimal(p.height, units.cm).quantize(
+            Decimal("0.1"), rounding=ROUND_HALF_EVEN
+        )
         value = SCHWARTZ_K * height / scr
         return RenalFunction(
             method="bedside-schwartz",

@@ -42,10 +42,6 @@ def older_than_months(case: Case, months: int) -> bool:
     return case.assessed_at.date() > add_months(case.patient.birth_date, months)
 
 
-def _dec(q, unit) -> Decimal:  # type: ignore[no-untyped-def]
-    return Decimal(repr(float(q.to(unit).magnitude)))
-
-
 def band_for(low: int, high: int) -> str:
     """The band name, or the bands a score range could fall in ("medium or high")."""
     names = [name for name, lo, hi in BANDS if lo <= high and low <= hi]
@@ -53,16 +49,18 @@ def band_for(low: int, high: int) -> str:
 
 
 def severity_score(case: Case) -> Severity:
+    # The thresholds are decided on the converted values unrounded (not on the 0.1 steps the
+    # input check shows): 99.96 x10^9/L is under 100, 60.04 mg/dL is over 60.
     c = case.clinical
     platelets = (
         None
         if c.platelets is None
-        else _dec(c.platelets, units.giga_per_L) < PLATELETS_UNDER_10E9_L
+        else units.to_decimal(c.platelets, units.giga_per_L) < PLATELETS_UNDER_10E9_L
     )
     protein = (
         None
         if c.csf_protein is None
-        else _dec(c.csf_protein, units.mg_per_dL) > CSF_PROTEIN_OVER_MG_DL
+        else units.to_decimal(c.csf_protein, units.mg_per_dL) > CSF_PROTEIN_OVER_MG_DL
     )
     items = (
         SeverityItem("shock at onset", SHOCK_POINTS, c.shock),

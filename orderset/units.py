@@ -4,18 +4,25 @@ pint's first use is not thread-safe and its string parser is unsafe for clinical
 ("units" parses as micro-nit, "U" as the enzyme unit, "Mg" as megagram), so the registry is
 built here, at import, in the importing thread, and user text never reaches `Quantity(str)`:
 every input field maps an allow-list of spellings to units built once below.
+
+Every Quantity becomes a Decimal through one function, `to_decimal(q, unit)`: the dose path
+(`dosing`), the input checks (`loader`), SCORE-1 (`severity`), renal function (`renal`) and the
+engine's cap checks all call it, and each caller rounds explicitly (`.quantize(...)`) where it
+needs to, so the rounding is visible where the decision is made.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import pint
+from pint.facets.plain import PlainUnit
 
 from orderset.errors import InputError
 
@@ -45,6 +52,10 @@ def _make_registry() -> pint.UnitRegistry:
             pass
     return pint.UnitRegistry()
 
+
+#: A unit as pint hands it back: `q.units` is typed as the plain facet's unit class, which the
+#: registry's units (`ureg.kilogram`) are subclasses of. Annotate unit parameters with this.
+UnitLike: TypeAlias = PlainUnit
 
 ureg = _make_registry()
 pint.set_application_registry(ureg)
@@ -92,6 +103,64 @@ per_uL = (1 / uL).units
 CREATININE_MOLAR_MASS = Quantity(113.12, g / mol)
 
 
+#: One millionth: the noise guard used where pint did float arithmetic on a plugin's float or
+#: int magnitudes (425.99999999999994 mg becomes 426.000000 mg before any dose rounding).
+MICRO = Decimal("0.000001")
+
+
+def exact_decimal(number: float | int | Decimal) -> Decimal:
+    """A plain number as a Decimal, exactly as written: a Decimal is kept, an int is exact, a
+    float is built from its repr (0.1 is Decimal("0.1"), not 0.1000000000000000055...)."""
+    if isinstance(number, Decimal):
+        if not number.is_finite():
+            raise ValueError(f"{number!r} is not a finite number")
+        return number
+    if isinstance(number, bool):
+        raise TypeError(f"{number!r} is a truth value, not a number")
+    if isinstance(number, int):
+        return Decimal(number)
+    if isinstance(number, float):
+        if not math.isfinite(number):
+            raise ValueError(f"{number!r} is not a finite number")
+        return Decimal(repr(number))
+    raise TypeError(f"{number!r} is not a number")
+
+
+def to_decimal(q: pint.Quantity, unit: UnitLike) -> Decimal:
+    """The one Quantity -> Decimal conversion: `q` in `unit`, not rounded.
+
+    A Decimal magnitude stays Decimal through pint's conversion (pint scales it with Decimal
+    factors); a float or int magnitude is converted by pint in float and the result is taken
+    exactly from its repr, so any binary noise of that conversion is kept for the caller to
+    round away. No conversion happens when `q` is already in `unit`. A wrong dimension raises
+    pint's DimensionalityError.
+    """
+    magnitude = q.magnitude if q.units == unit else q.to(unit).magnitude
+    return exact_decimal(magnitude)
+
+
+def exact(q: pint.Quantity) -> pint.Quantity:
+    """`q` in its own unit with its magnitude as an exact Decimal (`exact_decimal`), so pint's
+    arithmetic and unit conversion on it stay Decimal (pint refuses to mix Decimal and float)."""
+    return Quantity(to_decimal(q, q.units), q.units)
+
+
+def decimal_quantity(value: Decimal, unit: UnitLike) -> pint.Quantity:
+    """A Quantity with a Decimal magnitude, written without trailing zeros or an exponent
+    (Decimal("426.000") mg becomes 426 mg, Decimal("4.3E+2") mg becomes 430 mg)."""
+    return Quantity(plain(value), unit)
+
+
+def plain(value: Decimal) -> Decimal:
+    """`value` without trailing zeros and never in exponent form: 426.000 -> 426, 8.50 -> 8.5,
+    4.3E+2 -> 430 (same number, shorter digits)."""
+    normal = value.normalize()
+    exponent = normal.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0:
+        return normal.quantize(Decimal(1))
+    return normal
+
+
 def spellings(pairs: Mapping[str, pint.Unit]) -> dict[str, pint.Unit]:
     """Index spellings case-insensitively and with spaces removed ("mg / dL" == "mg/dl")."""
     return {_key(k): v for k, v in pairs.items()}
@@ -102,7 +171,7 @@ def _key(text: str) -> str:
 
 
 #: How a weight unit the input accepts is printed back ("weight as entered").
-WEIGHT_LABELS: dict[pint.Unit, str] = {kg: "kg", g: "g", lb: "lb", oz: "oz"}
+WEIGHT_LABELS: dict[UnitLike, str] = {kg: "kg", g: "g", lb: "lb", oz: "oz"}
 
 #: Per input field: the unit spellings accepted, each mapped to a pre-built unit.
 WEIGHT_UNITS = spellings({"kg": kg, "g": g, "lb": lb, "lbs": lb, "oz": oz})

@@ -154,5 +154,5 @@ def test_a_maximum_pump_rate_rounds_down():
     # 34.08 mL/h: nearest 0.1 is 34.1, above the maximum -> 34 when the rate is a maximum
     volume = units.Quantity(34.08, units.mL)
     hour = units.Quantity(60, units.minute)
-    assert pump_rate(volume, hour).to(units.mL_per_h).magnitude == pytest.approx(34.1)
+    assert pump_rate(volume, hour).to(units.mL_per_h).magnitude == D("34.1")
     assert pump_rate(volume, hour, is_maximum=True).to(units.mL_per_h).magnitude == 34

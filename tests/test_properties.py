@@ -96,7 +96,8 @@ def medications(order_set):
 
 
 def dec(q, unit) -> Decimal:
-    return Decimal(repr(float(q.to(unit).magnitude)))
+    # Independent of units.to_decimal on purpose; str() is exact for Decimal, repr for float.
+    return Decimal(str(q.to(unit).magnitude))
 
 
 @given(plausible_cases())
@@ -120,7 +121,7 @@ def test_no_dose_exceeds_its_maximum_and_each_is_per_kg_times_weight(data):
         if calc.per_kg is None:
             continue
         # Worked independently of the program: mg/kg x weight, capped, then ROUND-1.
-        expected = dec(calc.per_kg * units.Quantity(float(weight), units.kg), unit)
+        expected = dec(calc.per_kg, unit / units.kg) * weight
         if calc.maximum is not None:
             expected = min(expected, dec(calc.maximum, unit))
         if calc.pharmacist_review:
