@@ -59,7 +59,7 @@ def governance(settings: Settings, today: dt.date) -> Governance:
     if approved_on and review_due and review_due < approved_on:
         raise InputError(f"{SECTION}.review_due", "is before approved_on")
     overdue = review_due is not None and today > review_due
-    if overdue and settings.get(SECTION, "when_overdue") == "refuse":
+    if review_due is not None and overdue and settings.get(SECTION, "when_overdue") == "refuse":
         raise InputError(
             f"{SECTION}.review_due",
             f"the order set's review was due on {review_due.isoformat()}; this profile refuses"
