@@ -79,7 +79,9 @@ def test_a_site_format_may_not_replace_a_built_in_one():
 
 def test_an_unknown_format_names_the_known_ones():
     order_set = build(case_data())
-    with pytest.raises(InputError, match=r"unknown format 'docx' \(known: json, hl7, html, pdf\)"):
+    with pytest.raises(
+        InputError, match=r"^format: unknown format 'docx' \(known: .*hl7, html, json, pdf\)"
+    ):
         orderset.render(order_set, "docx")
 
 
