@@ -73,7 +73,9 @@ def product_unit(product: Product) -> pint.Unit:
     return units.drug_unit(product.dose_unit)
 
 
-def rule_calculation(record: MedicationRule, context: BuildContext, **overrides: Any) -> Calculation:
+def rule_calculation(
+    record: MedicationRule, context: BuildContext, **overrides: Any
+) -> Calculation:
     """The dose calculation of a medication rule record for this case.
 
     Per kg (capped at the maximum, rounded by ROUND-1), fixed (with the record's reason), or
@@ -153,7 +155,11 @@ def order_from_rule(record: MedicationRule, context: BuildContext, **overrides: 
         if not fields["text"]:
             raise ValueError(f"{record.id}: an order without a dose needs its text")
         return Order(
-            kind="medication", drug=product.drug, frequency=record.frequency, **fields, **order_fields
+            kind="medication",
+            drug=product.drug,
+            frequency=record.frequency,
+            **fields,
+            **order_fields,
         )
     if record.frequency is None:
         raise ValueError(f"{record.id}: a dose needs its frequency")

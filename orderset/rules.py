@@ -17,8 +17,8 @@ from typing import Any
 import pint
 from attrs import field, frozen
 
-from orderset.dosing import Band
 from orderset import units
+from orderset.dosing import Band
 from orderset.formatting import format_quantity
 from orderset.model import Evidence, Grade, Section
 
@@ -94,13 +94,15 @@ class MedicationRule:
     #: The words the line says after drug, dose, route, frequency and duration.
     instructions: str = ""
     start_within_hours: Decimal | None = None
-    #: Evidence sources for this order when they are not the rule's own.
+    #: This order's grade and sources when they are not the rule's own (a dose that comes only
+    #: from the institution profile is `unconfirmed`).
+    grade: Grade | None = None
     sources: tuple[str, ...] | None = None
 
     @property
     def evidence(self) -> Evidence:
         sources = self.rule.sources if self.sources is None else self.sources
-        return Evidence(grade=self.rule.grade, sources=sources)
+        return Evidence(grade=self.grade or self.rule.grade, sources=sources)
 
 
 def rules_markdown(rules: list[Rule]) -> str:
@@ -134,7 +136,7 @@ is for the decisions described in words under its rule.
 | grade | meaning | may be pre-selected by default |
 |---|---|---|
 | `confirmed` | number seen in a primary source or product label | yes |
-| `partial` | secondary source, or a guideline for a related condition | only where the rule says so |
+| `partial` | secondary source, or a guideline for a related condition | where the rule says so |
 | `analogue` | borrowed from another disease; no ANE source | no |
 | `unconfirmed` | no source found | no: the institution profile must supply it |
 
@@ -232,10 +234,15 @@ def rules_document(
         if rule_records:
             out += ["", RECORD_HEADER]
             out += [record_row(r, units_of.get(r.product)) for r in rule_records]
-            extra = [r for r in rule_records if r.sources is not None and r.sources != rule.sources]
-            for r in extra:
-                out.append("")
-                out.append(f"{r.id} sources: {'; '.join(r.sources or ()) or 'none'}")
+            for r in rule_records:
+                evidence = r.evidence
+                if evidence != rule.evidence:
+                    sources = "; ".join(evidence.sources) or "none"
+                    out.append("")
+                    out.append(
+                        f"{r.id} ({_dose_cell(r, units_of.get(r.product))}): grade"
+                        f" `{evidence.grade}`, sources: {sources}"
+                    )
         out.append("")
     out.append(DOCUMENT_END)
     return "\n".join(out) + "\n"
