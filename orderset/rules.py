@@ -75,6 +75,8 @@ class MedicationRule:
     rule: Rule
     #: Formulary product key; the drug, unit, increment (ROUND-1) and form come from it.
     product: str
+    #: When the plugin's code picks this record, in words ("infant 9 to 11 months").
+    when: str = ""
     per_kg: pint.Quantity | None = field(default=None, validator=_one_dose_form)
     fixed: pint.Quantity | None = None
     bands: tuple[Band[DoseBand], ...] = ()
@@ -157,6 +159,22 @@ is for the decisions described in words under its rule.
 """
 
 
+#: The engine's own rules, in words (they have no record): printed under their rule.
+ENGINE_RULE_DESCRIPTIONS = {
+    "SCORE-1": (
+        "Yamamoto 2015, Brain Dev 37:322. Shock at onset 3, brainstem lesion 2, age over 48"
+        " months 2, platelets under 100 x10^9/L 1, CSF protein over 60 mg/dL 1 (strict"
+        " inequalities); low 0-1, medium 2-4, high 5-9; with missing items the score of the"
+        " known items, the missing items and the band as a range. Shown as a guide."
+    ),
+    "ALERT-1": (
+        "always on the sheet for a child: avoid aspirin and salicylate-containing products"
+        " (Reye syndrome with influenza); the engine refuses any order set with a salicylate"
+        " (salicyl-, aspirin, salsalate in the drug or its classes) for a child."
+    ),
+}
+
+
 def _q(q: pint.Quantity | None, label: str | None = None) -> str:
     return format_quantity(q, label) if q is not None else "-"
 
@@ -187,7 +205,7 @@ def record_row(record: MedicationRule, dose_unit: str | None = None) -> str:
     """One record as a table row of the rules document."""
     label = dose_unit if dose_unit == "mg PE" else None
     cells = [
-        record.id,
+        f"{record.id} ({record.when})" if record.when else record.id,
         f"`{record.product}`",
         _dose_cell(record, dose_unit),
         _q(record.maximum, label),
@@ -228,8 +246,9 @@ def rules_document(
         sources = "; ".join(rule.sources) if rule.sources else "none"
         out.append(f"- Sources: {sources}")
         out.append(f"- Plugin: `{rule.plugin}`")
-        if rule.description:
-            out.append(f"- Decided in code: {rule.description}")
+        description = rule.description or ENGINE_RULE_DESCRIPTIONS.get(rule.id, "")
+        if description:
+            out.append(f"- Decided in code: {description}")
         rule_records = by_rule.get(rule.id, [])
         if rule_records:
             out += ["", RECORD_HEADER]
@@ -279,3 +298,20 @@ __all__ = [
     "rules_document",
     "rules_markdown",
 ]
+
+
+def document_for_host(host: Any = None) -> str:
+    """docs/clinical-rules.md for the loaded plugins (built-ins only by default): the engine's
+    rules and every plugin's, with the records each plugin module declares."""
+    from orderset.engine import build_formulary, engine_rules, load_settings
+    from orderset.plugin.host import make_host
+
+    if host is None:
+        host = make_host(entry_points=False)
+    records: list[MedicationRule] = []
+    for info in host.plugins:
+        module = host.pm.get_plugin(info.name)
+        records += records_in(vars(module)) if module is not None else []
+    formulary = build_formulary(host, load_settings(host, None))
+    dose_units = {key: product.dose_unit for key, product in formulary.items()}
+    return rules_document([*engine_rules(), *host.rules()], records, dose_units)

@@ -146,27 +146,41 @@ _OSE1 = {
     "notes": (CRITICALLY_ILL_NOTE,),
 }
 # OSE-1: term infants 0-8 months 3 mg/kg.
-OSE1_INFANT_0_8 = MedicationRule(id=OSE1.id, per_kg=OSE1_INFANT_0_8_PER_KG, **_OSE1)
+OSE1_INFANT_0_8 = MedicationRule(
+    id=OSE1.id, when="term infant 0 to 8 months", per_kg=OSE1_INFANT_0_8_PER_KG, **_OSE1
+)
 # OSE-1: infants 9-11 months 3.5 mg/kg.
-OSE1_INFANT_9_11 = MedicationRule(id=OSE1.id, per_kg=OSE1_INFANT_9_11_PER_KG, **_OSE1)
+OSE1_INFANT_9_11 = MedicationRule(
+    id=OSE1.id, when="infant 9 to 11 months", per_kg=OSE1_INFANT_9_11_PER_KG, **_OSE1
+)
 # OSE-1: 12 months and older by weight band.
 OSE1_BY_WEIGHT = MedicationRule(
-    id=OSE1.id, bands=OSE1_WEIGHT_BANDS, reason="age 12 months or older", **_OSE1
+    id=OSE1.id,
+    when="12 months to 12 years",
+    bands=OSE1_WEIGHT_BANDS,
+    reason="age 12 months or older",
+    **_OSE1,
 )
 # OSE-1: age 13 and older: 75 mg.
 OSE1_FROM_13 = MedicationRule(
     id=OSE1.id,
+    when="13 to 17 years",
     fixed=units.Quantity(OSE1_FIXED_DOSE_MG, units.mg),
     reason="age 13 years or older",
     **_OSE1,
 )
 # OSE-1: adult: 75 mg (the renal branch may replace dose, frequency and reason).
 OSE1_ADULT = MedicationRule(
-    id=OSE1.id, fixed=units.Quantity(OSE1_FIXED_DOSE_MG, units.mg), reason="adult", **_OSE1
+    id=OSE1.id,
+    when="adult; renal branches replace dose and frequency",
+    fixed=units.Quantity(OSE1_FIXED_DOSE_MG, units.mg),
+    reason="adult",
+    **_OSE1,
 )
 # OSE-1: adult on haemodialysis: 30 mg after each session.
 OSE1_HEMODIALYSIS = MedicationRule(
     id=OSE1.id,
+    when="adult on hemodialysis",
     fixed=units.Quantity(OSE1_RENAL_DOSE_MG, units.mg),
     reason="adult on hemodialysis, after each session",
     **{**_OSE1, "frequency": "after each hemodialysis session"},
@@ -185,15 +199,22 @@ _OSE2 = {
     "instructions": f"infuse over {OSE2_MAX_INFUSION_MIN} minutes; start now",
 }
 # OSE-2: 2-12 years 12 mg/kg IV, maximum 600 mg.
-OSE2_BY_WEIGHT = MedicationRule(id=OSE2.id, per_kg=OSE2_PER_KG, maximum=OSE2_MAX_DOSE, **_OSE2)
+OSE2_BY_WEIGHT = MedicationRule(
+    id=OSE2.id, when="2 to 12 years", per_kg=OSE2_PER_KG, maximum=OSE2_MAX_DOSE, **_OSE2
+)
 # OSE-2: 13 years and older 600 mg IV.
 OSE2_FROM_13 = MedicationRule(
-    id=OSE2.id, fixed=OSE2_FIXED_DOSE, reason="age 13 years or older", **_OSE2
+    id=OSE2.id,
+    when="13 years or older",
+    fixed=OSE2_FIXED_DOSE,
+    reason="age 13 years or older",
+    **_OSE2,
 )
 # OSE-2 gives no dose under 2 years: per kg only from the profile, graded unconfirmed; the
 # OSE-2 maximum of 600 mg still applies.
 OSE2_UNDER_2 = MedicationRule(
     id=OSE2.id,
+    when="under 2 years, dose from the profile",
     maximum=OSE2_MAX_DOSE,
     grade="unconfirmed",
     sources=("per institution profile (no OSE-2 dose under 2 years)",),

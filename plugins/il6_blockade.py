@@ -97,6 +97,8 @@ TCZ1_DOSE = MedicationRule(
     frequency="once",
     duration="single dose",
     section=Section.ADJUNCT,
+    # Offered; the code pre-selects it on a definite sign of severe ANE (see `selection`).
+    selected=False,
     drug_classes=TCZ1_CLASSES,
     start_within_hours=TCZ1_WINDOW_HOURS,
 )

@@ -82,6 +82,7 @@ IVIG1 = Rule(
 def _schedule(per_kg: pint.Quantity, days: int, name: str) -> MedicationRule:
     return MedicationRule(
         id=IVIG1.id,
+        when=f"schedule {name}",
         rule=IVIG1,
         product=PRODUCT,
         per_kg=per_kg,

@@ -146,9 +146,11 @@ ICP1 = Rule(
     "partial",
     sources=("Kochanek 2012, Pediatr Crit Care Med (TBI)", "Silverman 2025, JAMA 334:692"),
     description=(
-        "3% sodium chloride ordered at the low end of the range with the range in mL on the"
-        " line, offered unselected with sodium and osmolarity checks every 6 hours; mannitol"
-        " only when the profile gives its dose per kg (0.25 to 1 g/kg)."
+        "3% sodium chloride ordered at the low end of the range, with the range up to"
+        f" {format_quantity(ICP1_SALINE_HIGH_PER_KG)} in mL on the line, offered unselected"
+        " with sodium and osmolarity checks every 6 hours; mannitol only when the profile gives"
+        f" its dose per kg ({format_quantity(ICP1_MANNITOL_MIN)} to"
+        f" {format_quantity(ICP1_MANNITOL_MAX)})."
     ),
 )
 
