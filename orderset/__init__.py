@@ -14,6 +14,7 @@ from orderset.errors import InputError, OrdersetError, PluginError
 from orderset.loader import case_from_dict, case_from_json, load_case
 from orderset.model import Case, Order, OrderSet
 from orderset.plugin.hookspecs import hookimpl
+from orderset.renderers import render
 from orderset.renderers.json import to_json, to_json_dict
 
 __all__ = [
