@@ -91,7 +91,14 @@ def make_parser() -> argparse.ArgumentParser:
     plugins.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     sub.add_parser("examples", help="list the bundled example cases")
-    sub.add_parser("rules", help="print the clinical rules the plugins encode (Markdown table)")
+    rules = sub.add_parser(
+        "rules", help="print the clinical rules the plugins encode (Markdown table)"
+    )
+    rules.add_argument(
+        "--document",
+        action="store_true",
+        help="print docs/clinical-rules.md instead: every rule with its records' figures",
+    )
     _add_send_parser(sub)
     return parser
 
@@ -266,11 +273,14 @@ def _cmd_examples(_args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_rules(_args: argparse.Namespace) -> int:
+def _cmd_rules(args: argparse.Namespace) -> int:
     from orderset.engine import engine_rules
     from orderset.plugin.host import make_host
-    from orderset.rules import rules_markdown
+    from orderset.rules import document_for_host, rules_markdown
 
+    if args.document:
+        print(document_for_host(make_host()), end="")
+        return EXIT_OK
     print(rules_markdown([*engine_rules(), *make_host().rules()]), end="")
     return EXIT_OK
 

@@ -25,11 +25,15 @@ def medication_line(
     prn: str | None = None,
     duration: str | None = None,
     instructions: str = "",
+    daily: str | None = None,
 ) -> str:
     """ "methylprednisolone 425 mg IV once daily for 3 days, infuse over 60 minutes".
 
-    Instructions in parentheses follow the line directly ("... once (first line)"); other
-    instructions follow a comma.
+    `daily` is the dose per day, printed after the frequency for a rule with a maximum per day
+    ("anakinra 28 mg IV every 6 hours (112 mg per day)"). A duration of "per ..." reads
+    "; duration per clinician"; a single dose given "once" says nothing more. Instructions in
+    parentheses follow the line directly ("... once (first line)"); other instructions follow
+    a comma.
     """
     parts = [drug, dose]
     if route:
@@ -37,6 +41,8 @@ def medication_line(
     if frequency and not (prn and frequency == "as needed"):
         parts.append(frequency)
     line = " ".join(parts)
+    if daily:
+        line += f" ({daily} per day)"
     if prn:
         line += f", as needed for {prn}"
     if duration and duration.startswith("per "):
@@ -61,4 +67,9 @@ def order_line(order: Order) -> str:
         prn=order.prn,
         duration=order.duration,
         instructions=order.instructions,
+        daily=(
+            format_quantity(order.daily_dose, order.dose_unit)
+            if order.daily_maximum is not None and order.daily_dose is not None
+            else None
+        ),
     )

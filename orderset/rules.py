@@ -1,12 +1,29 @@
-"""Rule descriptions, as plugins declare them through `orderset_rules`."""
+"""Rules as data: what plugins declare through `orderset_rules`, and medication rule records.
+
+A `Rule` is one rule of `docs/clinical-rules.md`: its id, title, evidence grade and sources
+(declared once; `Rule.evidence` is what every order of the rule carries). A `MedicationRule` is
+one medication order of a rule as a record: product, per-kg or fixed dose or a band table,
+maxima, route, frequency and the rest; `orderset.orders.order_from_rule` turns it into an
+`Order`. A reviewer checks one record against the rules document, and `rules_document` writes
+that document from the records, so the two cannot drift apart.
+"""
 
 from __future__ import annotations
 
-from attrs import frozen
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
 
-from orderset.model import Grade
+import pint
+from attrs import field, frozen
 
-#: Version of ../shared/clinical-rules.md these plugins encode; printed on the sheet and in JSON.
+from orderset import units
+from orderset.dosing import Band
+from orderset.formatting import format_quantity
+from orderset.model import Evidence, Grade, Section
+
+#: Version of the clinical rules these plugins encode; printed on the sheet and in JSON.
+#: The rules as they stood before the 2026-11-24 revision (see docs/clinical-rules.md).
 RULES_VERSION = "2026-11"
 
 
@@ -15,8 +32,79 @@ class Rule:
     id: str
     title: str
     grade: Grade
+    #: The rule's sources; with the grade, the evidence every order of the rule carries.
+    sources: tuple[str, ...] = ()
     #: Who encodes it; filled in by the engine from the plugin that declared the rule.
     plugin: str = ""
+    #: What the code decides for this rule, in words, for the rules document (code-only rules
+    #: and the decisions a record cannot hold).
+    description: str = ""
+
+    @property
+    def evidence(self) -> Evidence:
+        """The rule's grade and sources, as orders carry them (declared once, here)."""
+        return Evidence(grade=self.grade, sources=self.sources)
+
+
+@frozen
+class DoseBand:
+    """A dose for one band of a band table: per kg or fixed, and the band in words."""
+
+    dose: pint.Quantity
+    label: str
+
+
+def _one_dose_form(instance: MedicationRule, attribute: Any, value: Any) -> None:
+    given = [x for x in (instance.per_kg, instance.fixed, instance.bands or None) if x is not None]
+    if len(given) > 1:
+        raise ValueError(f"{instance.id}: give per_kg or fixed or bands, not more than one")
+
+
+@frozen(kw_only=True)
+class MedicationRule:
+    """One medication order of a rule, as data.
+
+    Exactly one of `per_kg`, `fixed` or `bands` gives the dose (a record whose dose comes only
+    from the institution profile gives none and the plugin passes it to `order_from_rule`).
+    `bands` are selected by dosing weight in kg; each band's dose is per kg or fixed.
+    `maximum` caps each dose; `daily_maximum` caps the day (and, with the frequency, each dose).
+    """
+
+    #: The order id ("SEIZ-1-LORAZEPAM"); the rule id comes from `rule`.
+    id: str
+    rule: Rule
+    #: Formulary product key; the drug, unit, increment (ROUND-1) and form come from it.
+    product: str
+    #: When the plugin's code picks this record, in words ("infant 9 to 11 months").
+    when: str = ""
+    per_kg: pint.Quantity | None = field(default=None, validator=_one_dose_form)
+    fixed: pint.Quantity | None = None
+    bands: tuple[Band[DoseBand], ...] = ()
+    #: Why a fixed dose applies ("age 13 years or older"), printed in its calculation.
+    reason: str = ""
+    maximum: pint.Quantity | None = None
+    daily_maximum: pint.Quantity | None = None
+    route: str
+    #: None only when the institution profile gives the frequency (MP-2).
+    frequency: str | None = None
+    prn: str | None = None
+    duration: str | None = None
+    section: Section
+    selected: bool = True
+    drug_classes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    #: The words the line says after drug, dose, route, frequency and duration.
+    instructions: str = ""
+    start_within_hours: Decimal | None = None
+    #: This order's grade and sources when they are not the rule's own (a dose that comes only
+    #: from the institution profile is `unconfirmed`).
+    grade: Grade | None = None
+    sources: tuple[str, ...] | None = None
+
+    @property
+    def evidence(self) -> Evidence:
+        sources = self.rule.sources if self.sources is None else self.sources
+        return Evidence(grade=self.grade or self.rule.grade, sources=sources)
 
 
 def rules_markdown(rules: list[Rule]) -> str:
@@ -24,3 +112,206 @@ def rules_markdown(rules: list[Rule]) -> str:
     lines = ["| rule | what | grade | plugin |", "|---|---|---|---|"]
     lines += [f"| {r.id} | {r.title} | {r.grade} | {r.plugin} |" for r in rules]
     return "\n".join(lines) + "\n"
+
+
+# ---- the rules document ---------------------------------------------------------------------
+
+#: Marks the generated part of docs/clinical-rules.md.
+DOCUMENT_START = "<!-- generated by `orderset rules --document`: do not edit by hand -->"
+DOCUMENT_END = "<!-- end of generated rules -->"
+
+DOCUMENT_PREAMBLE = f"""# Clinical rules encoded by orderset
+
+Rules version: **{RULES_VERSION}**: the clinical rules as they stood **before the 2026-11-24
+revision** of the shared clinical reference. That revision (ICP-1 2-5 mL/kg, OSE-1 dialysis and
+preterm bands, OSE-2 from 6 months with renal adjustment, MP-2 graded analogue, and others) is
+not encoded yet; nothing below describes it.
+
+Everything under the marker below is generated from the rule records in the plugins by
+`orderset rules --document` (a test fails when this file and the records disagree). Each
+medication rule is one record (`orderset.rules.MedicationRule`) and one engine function
+(`orderset.orders.order_from_rule`) turns it into an order; the code that remains in a plugin
+is for the decisions described in words under its rule.
+
+## Evidence grades
+
+| grade | meaning | may be pre-selected by default |
+|---|---|---|
+| `confirmed` | number seen in a primary source or product label | yes |
+| `partial` | secondary source, or a guideline for a related condition | where the rule says so |
+| `analogue` | borrowed from another disease; no ANE source | no |
+| `unconfirmed` | no source found | no: the institution profile must supply it |
+
+## Definitions
+
+- **Dosing weight**: measured weight in kg, kept to the gram (lb, g and kg give the same doses).
+- **Hours since onset**: assessed at minus the first neurologic symptom.
+- **Child**: under 18 years; age in completed months and years at assessment.
+- **ROUND-1**: each product has a measurable increment in the formulary. The capped dose is
+  rounded to the nearest increment (halves up); if that would exceed the maximum, it is rounded
+  down. A rounded dose more than 10% from the calculated dose is not rounded and is flagged for
+  pharmacist review. Maximum pump rates are rounded down to 0.1 mL/h. Applied by the engine to
+  every weight-based dose.
+- **Per dose / per day**: a maximum per day also caps each dose at the daily maximum divided by
+  the doses a day.
+- **Bands**: a band applies up to its upper edge (exact decimal comparison); "or less" includes
+  the edge, "under" does not.
+"""
+
+
+#: The engine's own rules, in words (they have no record): printed under their rule.
+ENGINE_RULE_DESCRIPTIONS = {
+    "SCORE-1": (
+        "Yamamoto 2015, Brain Dev 37:322. Shock at onset 3, brainstem lesion 2, age over 48"
+        " months 2, platelets under 100 x10^9/L 1, CSF protein over 60 mg/dL 1 (strict"
+        " inequalities); low 0-1, medium 2-4, high 5-9; with missing items the score of the"
+        " known items, the missing items and the band as a range. Shown as a guide."
+    ),
+    "ALERT-1": (
+        "always on the sheet for a child: avoid aspirin and salicylate-containing products"
+        " (Reye syndrome with influenza); the engine refuses any order set with a salicylate"
+        " (salicyl-, aspirin, salsalate in the drug or its classes) for a child."
+    ),
+}
+
+
+def _q(q: pint.Quantity | None, label: str | None = None) -> str:
+    return format_quantity(q, label) if q is not None else "-"
+
+
+def _per_kg_label(dose_unit: str | None) -> str | None:
+    return f"{dose_unit}/kg" if dose_unit == "mg PE" else None
+
+
+def _dose_cell(record: MedicationRule, dose_unit: str | None) -> str:
+    label = dose_unit if dose_unit == "mg PE" else None
+    if record.per_kg is not None:
+        return format_quantity(record.per_kg, _per_kg_label(dose_unit))
+    if record.fixed is not None:
+        text = format_quantity(record.fixed, label)
+        return f"{text} ({record.reason})" if record.reason else text
+    if record.bands:
+        parts = []
+        for band in record.bands:
+            value = band.value
+            per_kg = not value.dose.is_compatible_with(units.drug_unit(dose_unit or "mg"))
+            amount = format_quantity(value.dose, _per_kg_label(dose_unit) if per_kg else label)
+            parts.append(f"{value.label}: {amount}")
+        return "by weight: " + "; ".join(parts)
+    return "from the institution profile"
+
+
+def record_row(record: MedicationRule, dose_unit: str | None = None) -> str:
+    """One record as a table row of the rules document."""
+    label = dose_unit if dose_unit == "mg PE" else None
+    cells = [
+        f"{record.id} ({record.when})" if record.when else record.id,
+        f"`{record.product}`",
+        _dose_cell(record, dose_unit),
+        _q(record.maximum, label),
+        _q(record.daily_maximum, label),
+        record.route,
+        record.frequency or "from the institution profile",
+        record.prn or "-",
+        record.duration or "-",
+        "yes" if record.selected else "no",
+    ]
+    return "| " + " | ".join(c.replace("|", "/") for c in cells) + " |"
+
+
+RECORD_HEADER = (
+    "| order | product | dose | max per dose | max per day | route | frequency | as needed for"
+    " | duration | pre-selected |\n|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def rules_document(
+    rules: Sequence[Rule],
+    records: Iterable[MedicationRule],
+    dose_units: Mapping[str, str] | None = None,
+) -> str:
+    """docs/clinical-rules.md: the static preamble, then each rule with its records.
+
+    `dose_units` maps product keys to their dose unit label, so "mg PE" is printed as such.
+    """
+    by_rule: dict[str, list[MedicationRule]] = {}
+    for record in records:
+        by_rule.setdefault(record.rule.id, []).append(record)
+    units_of = dose_units or {}
+    out = [DOCUMENT_PREAMBLE, DOCUMENT_START, "", "## Rules", ""]
+    for rule in rules:
+        out.append(f"### {rule.id} {rule.title}")
+        out.append("")
+        out.append(f"- Grade: `{rule.grade}`")
+        sources = "; ".join(rule.sources) if rule.sources else "none"
+        out.append(f"- Sources: {sources}")
+        out.append(f"- Plugin: `{rule.plugin}`")
+        description = rule.description or ENGINE_RULE_DESCRIPTIONS.get(rule.id, "")
+        if description:
+            out.append(f"- Decided in code: {description}")
+        rule_records = by_rule.get(rule.id, [])
+        if rule_records:
+            out += ["", RECORD_HEADER]
+            out += [record_row(r, units_of.get(r.product)) for r in rule_records]
+            for r in rule_records:
+                evidence = r.evidence
+                if evidence != rule.evidence:
+                    sources = "; ".join(evidence.sources) or "none"
+                    out.append("")
+                    out.append(
+                        f"{r.id} ({_dose_cell(r, units_of.get(r.product))}): grade"
+                        f" `{evidence.grade}`, sources: {sources}"
+                    )
+        out.append("")
+    out.append(DOCUMENT_END)
+    return "\n".join(out) + "\n"
+
+
+def records_in(namespace: Mapping[str, Any]) -> list[MedicationRule]:
+    """The medication rule records a plugin module declares at module level (directly or in a
+    tuple, list or dict of them), in the order they are declared, each once."""
+    found: list[MedicationRule] = []
+    for value in namespace.values():
+        items: Iterable[Any]
+        if isinstance(value, MedicationRule):
+            items = (value,)
+        elif isinstance(value, (tuple, list)):
+            items = value
+        elif isinstance(value, dict):
+            items = value.values()
+        else:
+            continue
+        for item in items:
+            if isinstance(item, MedicationRule) and all(item is not f for f in found):
+                found.append(item)
+    return found
+
+
+__all__ = [
+    "DOCUMENT_END",
+    "DOCUMENT_START",
+    "RULES_VERSION",
+    "DoseBand",
+    "MedicationRule",
+    "Rule",
+    "records_in",
+    "rules_document",
+    "rules_markdown",
+]
+
+
+def document_for_host(host: Any = None) -> str:
+    """docs/clinical-rules.md for the loaded plugins (built-ins only by default): the engine's
+    rules and every plugin's, with the records each plugin module declares."""
+    from orderset.engine import build_formulary, engine_rules, load_settings
+    from orderset.plugin.host import make_host
+
+    if host is None:
+        host = make_host(entry_points=False)
+    records: list[MedicationRule] = []
+    for info in host.plugins:
+        module = host.pm.get_plugin(info.name)
+        records += records_in(vars(module)) if module is not None else []
+    formulary = build_formulary(host, load_settings(host, None))
+    dose_units = {key: product.dose_unit for key, product in formulary.items()}
+    return rules_document([*engine_rules(), *host.rules()], records, dose_units)

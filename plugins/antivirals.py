@@ -1,6 +1,6 @@
 """Antivirals: OSE-1 oseltamivir (enteral), or OSE-2 peramivir with no enteral route.
 
-Every number below is from ../shared/clinical-rules.md and carries its rule id. Where the rules
+Every number below is from docs/clinical-rules.md and carries its rule id. Where the rules
 give no number (peramivir under 2 years, peritoneal dialysis) the plugin orders nothing and says
 so in an alert, or takes the value from the institution profile; it never guesses.
 
@@ -12,17 +12,17 @@ where it could be ticked by mistake; an alert cannot be signed.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
-import pint
 from attrs import frozen
 
 from orderset.plugin import (
     Alert,
     Band,
     BuildContext,
-    Calculation,
-    Evidence,
+    DoseBand,
     InputError,
+    MedicationRule,
     Order,
     PluginError,
     Preparation,
@@ -31,15 +31,13 @@ from orderset.plugin import (
     Section,
     Setting,
     Settings,
-    fixed_dose,
-    format_number,
     format_quantity,
     hookimpl,
-    medication_order,
+    order_from_rule,
+    rule_calculation,
     select_band,
     units,
     volume_for,
-    weight_based_dose,
 )
 
 SECTION = "antivirals"
@@ -63,11 +61,11 @@ OSE1_FIXED_FROM_YEARS = 13
 OSE1_FIXED_DOSE_MG = 75
 # OSE-1: 12 months and older by weight: 15 kg or less 30 mg; over 15-23 kg 45 mg;
 # over 23-40 kg 60 mg; over 40 kg 75 mg.
-OSE1_WEIGHT_BANDS: tuple[Band[tuple[int, str]], ...] = (
-    Band((30, "15 kg or less"), Decimal(15), inclusive=True),
-    Band((45, "over 15 to 23 kg"), Decimal(23), inclusive=True),
-    Band((60, "over 23 to 40 kg"), Decimal(40), inclusive=True),
-    Band((75, "over 40 kg")),
+OSE1_WEIGHT_BANDS: tuple[Band[DoseBand], ...] = (
+    Band(DoseBand(units.Quantity(30, units.mg), "15 kg or less"), Decimal(15), inclusive=True),
+    Band(DoseBand(units.Quantity(45, units.mg), "over 15 to 23 kg"), Decimal(23), inclusive=True),
+    Band(DoseBand(units.Quantity(60, units.mg), "over 23 to 40 kg"), Decimal(40), inclusive=True),
+    Band(DoseBand(units.Quantity(75, units.mg), "over 40 kg")),
 )
 # OSE-1 adult renal adjustment (US label), Cockcroft-Gault creatinine clearance in mL/min:
 # over 30-60: 30 mg twice daily; over 10-30: 30 mg once daily; haemodialysis: 30 mg after each
@@ -94,30 +92,145 @@ OSE2_MAX_INFUSION_MIN = 30
 # measured to 1 mg; a profile's [formulary.peramivir-iv] increment replaces it.
 OSE2_INCREMENT = units.Quantity(1, units.mg)
 
-OSE1_EVIDENCE = Evidence(
-    grade="confirmed",
+NEURAMINIDASE = ("neuraminidase inhibitor",)
+CRITICALLY_ILL_NOTE = (
+    "Critically ill: a longer course than 5 days may be considered (CDC); not the default."
+)
+OSE2_ENTERAL_NOTE = (
+    "Enteral route unavailable: peramivir instead of oseltamivir (OSE-2); an alternative"
+    " only while the enteral route is unavailable."
+)
+
+OSE1 = Rule(
+    "OSE-1",
+    "Oseltamivir",
+    "confirmed",
     sources=(
         "oseltamivir US label",
         "AAP Red Book influenza table",
         "CDC influenza antiviral recommendations",
     ),
+    description=(
+        "not ordered when influenza is negative (info alert); pending or unknown is treated"
+        " empirically. Child: per kg under 12 months, weight band from 12 months, 75 mg from 13"
+        " years; reduced eGFR or dialysis in a child: pharmacist-review alert (no pediatric"
+        " renal source). Adult: hemodialysis 30 mg after each session; peritoneal dialysis:"
+        " not ordered (critical alert); no creatinine: 75 mg with an alert; otherwise by"
+        " creatinine clearance: over 60 mL/min 75 mg twice daily, over 30 to 60 mL/min 30 mg"
+        " twice daily, over 10 to 30 mL/min 30 mg once daily, 10 mL/min or less: not ordered"
+        " (critical alert). The line shows the mL of the 6 mg/mL suspension."
+    ),
 )
-OSE2_EVIDENCE = Evidence(grade="confirmed", sources=("AAP Red Book influenza table",))
-OSE2_PROFILE_EVIDENCE = Evidence(
-    grade="unconfirmed", sources=("per institution profile (no OSE-2 dose under 2 years)",)
+OSE2 = Rule(
+    "OSE-2",
+    "Peramivir when the enteral route is unavailable",
+    "confirmed",
+    sources=("AAP Red Book influenza table",),
+    description=(
+        "instead of OSE-1 only when the enteral route is unavailable; 2 to 12 years per kg,"
+        " 13 years or older fixed; under 2 years only with the profile's per-kg dose (graded"
+        " unconfirmed), otherwise not ordered (critical alert). No renal adjustment: reduced"
+        " function, dialysis or no creatinine raises a pharmacist-review alert."
+    ),
 )
-NEURAMINIDASE = ("neuraminidase inhibitor",)
-CRITICALLY_ILL_NOTE = (
-    "Critically ill: a longer course than 5 days may be considered (CDC); not the default."
+
+# OSE-1 records: one per dose form; the code picks one (age, renal function, dialysis).
+_OSE1 = {
+    "rule": OSE1,
+    "product": OSELTAMIVIR,
+    "route": ENTERAL,
+    "frequency": OSE1_FREQUENCY,
+    "duration": f"{OSE1_DAYS} days",
+    "section": Section.FIRST_LINE,
+    "drug_classes": NEURAMINIDASE,
+    "notes": (CRITICALLY_ILL_NOTE,),
+}
+# OSE-1: term infants 0-8 months 3 mg/kg.
+OSE1_INFANT_0_8 = MedicationRule(
+    id=OSE1.id, when="term infant 0 to 8 months", per_kg=OSE1_INFANT_0_8_PER_KG, **_OSE1
+)
+# OSE-1: infants 9-11 months 3.5 mg/kg.
+OSE1_INFANT_9_11 = MedicationRule(
+    id=OSE1.id, when="infant 9 to 11 months", per_kg=OSE1_INFANT_9_11_PER_KG, **_OSE1
+)
+# OSE-1: 12 months and older by weight band.
+OSE1_BY_WEIGHT = MedicationRule(
+    id=OSE1.id,
+    when="12 months to 12 years",
+    bands=OSE1_WEIGHT_BANDS,
+    reason="age 12 months or older",
+    **_OSE1,
+)
+# OSE-1: age 13 and older: 75 mg.
+OSE1_FROM_13 = MedicationRule(
+    id=OSE1.id,
+    when="13 to 17 years",
+    fixed=units.Quantity(OSE1_FIXED_DOSE_MG, units.mg),
+    reason="age 13 years or older",
+    **_OSE1,
+)
+# OSE-1: adult: 75 mg (the renal branch may replace dose, frequency and reason).
+OSE1_ADULT = MedicationRule(
+    id=OSE1.id,
+    when="adult; renal branches replace dose and frequency",
+    fixed=units.Quantity(OSE1_FIXED_DOSE_MG, units.mg),
+    reason="adult",
+    **_OSE1,
+)
+# OSE-1: adult on haemodialysis: 30 mg after each session.
+OSE1_HEMODIALYSIS = MedicationRule(
+    id=OSE1.id,
+    when="adult on hemodialysis",
+    fixed=units.Quantity(OSE1_RENAL_DOSE_MG, units.mg),
+    reason="adult on hemodialysis, after each session",
+    **{**_OSE1, "frequency": "after each hemodialysis session"},
+)
+
+# OSE-2 records: single IV dose over 15-30 minutes (30 by default).
+_OSE2 = {
+    "rule": OSE2,
+    "product": PERAMIVIR,
+    "route": "IV",
+    "frequency": "once",
+    "duration": "single dose",
+    "section": Section.FIRST_LINE,
+    "drug_classes": NEURAMINIDASE,
+    "notes": (OSE2_ENTERAL_NOTE,),
+    "instructions": f"infuse over {OSE2_MAX_INFUSION_MIN} minutes; start now",
+}
+# OSE-2: 2-12 years 12 mg/kg IV, maximum 600 mg.
+OSE2_BY_WEIGHT = MedicationRule(
+    id=OSE2.id, when="2 to 12 years", per_kg=OSE2_PER_KG, maximum=OSE2_MAX_DOSE, **_OSE2
+)
+# OSE-2: 13 years and older 600 mg IV.
+OSE2_FROM_13 = MedicationRule(
+    id=OSE2.id,
+    when="13 years or older",
+    fixed=OSE2_FIXED_DOSE,
+    reason="age 13 years or older",
+    **_OSE2,
+)
+# OSE-2 gives no dose under 2 years: per kg only from the profile, graded unconfirmed; the
+# OSE-2 maximum of 600 mg still applies.
+OSE2_UNDER_2 = MedicationRule(
+    id=OSE2.id,
+    when="under 2 years, dose from the profile",
+    maximum=OSE2_MAX_DOSE,
+    grade="unconfirmed",
+    sources=("per institution profile (no OSE-2 dose under 2 years)",),
+    **{
+        **_OSE2,
+        "notes": (
+            OSE2_ENTERAL_NOTE,
+            "Dose under 2 years is per institution profile; OSE-2 gives none.",
+        ),
+    },
 )
 
 
 @hookimpl
 def orderset_rules() -> list[Rule]:
-    return [
-        Rule("OSE-1", "Oseltamivir", "confirmed"),
-        Rule("OSE-2", "Peramivir when the enteral route is unavailable", "confirmed"),
-    ]
+    return [OSE1, OSE2]
 
 
 @hookimpl
@@ -199,9 +312,9 @@ def _plan(context: BuildContext) -> _Plan:
             None,
             (
                 Alert(
-                    id="OSE-1-NEGATIVE",
+                    id=f"{OSE1.id}-NEGATIVE",
                     severity="info",
-                    rule_id="OSE-1",
+                    rule_id=OSE1.id,
                     text=(
                         "Influenza test negative: no antiviral was ordered (OSE-1). If influenza"
                         " is still suspected, order oseltamivir by hand."
@@ -220,23 +333,22 @@ def _plan(context: BuildContext) -> _Plan:
 def _oseltamivir(context: BuildContext) -> _Plan:
     case = context.case
     product = context.product(OSELTAMIVIR)
-    unit = units.drug_unit(product.dose_unit)
-    frequency = OSE1_FREQUENCY
     alerts: list[Alert] = []
-    notes = [CRITICALLY_ILL_NOTE]
     renal = context.renal
     dialysis = case.patient.dialysis
+    record = OSE1_ADULT
+    changes: dict[str, Any] = {}
+    notes = list(record.notes)
 
     if case.is_child:
-        calc = _child_dose(context, product, unit)
-        alerts.extend(_child_renal_alerts(context, "OSE-1", "oseltamivir"))
+        record = _child_record(context)
+        alerts.extend(_child_renal_alerts(context, OSE1.id, "oseltamivir"))
         if case.age.months < OSE1_INFANT_HIGHER_FROM_MONTHS:
             notes.append(
                 "Infant dose is for term infants; a preterm infant needs pharmacist review."
             )
     elif dialysis == "hemodialysis":
-        calc = _renal_dose(unit, "adult on hemodialysis, after each session")
-        frequency = "after each hemodialysis session"
+        record = OSE1_HEMODIALYSIS
         alerts.append(_renal_info("Adult on hemodialysis: oseltamivir 30 mg after each session."))
     elif dialysis == "peritoneal":
         return _not_ordered_for_renal(
@@ -244,13 +356,12 @@ def _oseltamivir(context: BuildContext) -> _Plan:
             " dialysis, so none was ordered. Dose it with the pharmacist and nephrology."
         )
     elif renal is None:
-        calc = fixed_dose(units.Quantity(OSE1_FIXED_DOSE_MG, units.mg), reason="adult", unit=unit)
         alerts.append(
             Alert(
-                id="OSE-1-RENAL",
+                id=f"{OSE1.id}-RENAL",
                 severity="warning",
-                rule_id="OSE-1",
-                order_id="OSE-1",
+                rule_id=OSE1.id,
+                order_id=OSE1_ADULT.id,
                 text=(
                     "No serum creatinine: the oseltamivir renal adjustment could not be checked"
                     " (OSE-1). Measure creatinine and recheck the dose."
@@ -265,91 +376,72 @@ def _oseltamivir(context: BuildContext) -> _Plan:
                 " (OSE-1, US label), so it was not ordered. Discuss antiviral treatment with"
                 " infectious diseases and the pharmacist."
             )
-        frequency = renal_frequency
-        calc = fixed_dose(
-            units.Quantity(renal_mg, units.mg),
-            reason=(
-                f"adult, creatinine clearance {renal.display_value} mL/min ({band}), {frequency}"
+        changes = {
+            "fixed": units.Quantity(renal_mg, units.mg),
+            "frequency": renal_frequency,
+            "reason": (
+                f"adult, creatinine clearance {renal.display_value} mL/min ({band}),"
+                f" {renal_frequency}"
             ),
-            unit=unit,
-        )
+        }
         if renal_mg != OSE1_FIXED_DOSE_MG:
             alerts.append(
-                _renal_info(f"{renal.text}: oseltamivir reduced to {renal_mg} mg {frequency}.")
+                _renal_info(
+                    f"{renal.text}: oseltamivir reduced to {renal_mg} mg {renal_frequency}."
+                )
             )
         notes.append(f"Renal function: {renal.text}.")
 
-    # OSE-1: pending or unknown influenza status is treated empirically.
-    wait = "" if case.clinical.influenza == "positive" else ", do not wait for the influenza test"
-    dose_text = format_quantity(calc.given, product.dose_unit)
     if product.concentration is None:
         raise PluginError("antivirals", f"product {OSELTAMIVIR} needs its concentration (OSE-1)")
+    calc = rule_calculation(record, context, **changes)
     volume = volume_for(calc.given, product.concentration)
     volume_text = format_quantity(volume)
     concentration_text = format_quantity(product.concentration)
-    order = medication_order(
-        product,
-        calc,
-        id="OSE-1",
-        rule_id="OSE-1",
-        section=Section.FIRST_LINE,
-        selected=True,
-        text=(
-            f"oseltamivir {dose_text} ({volume_text} of {concentration_text} suspension)"
-            f" {ENTERAL} {frequency} for {OSE1_DAYS} days; start now{wait}"
+    # OSE-1: pending or unknown influenza status is treated empirically.
+    wait = "" if case.clinical.influenza == "positive" else ", do not wait for the influenza test"
+    order = order_from_rule(
+        record,
+        context,
+        calculation=calc,
+        instructions=(
+            f"({volume_text} of {concentration_text} suspension per dose); start now{wait}"
         ),
-        evidence=OSE1_EVIDENCE,
-        drug="oseltamivir",
-        drug_classes=NEURAMINIDASE,
-        route=ENTERAL,
-        frequency=frequency,
-        duration=f"{OSE1_DAYS} days",
         preparation=Preparation(
             concentration=product.concentration,
             drug_volume=volume,
             text=f"{volume_text} of {concentration_text} oral suspension per dose",
         ),
         notes=tuple(notes),
+        **changes,
     )
     return _Plan(order, tuple(alerts))
 
 
-def _child_dose(context: BuildContext, product: Product, unit: pint.Unit) -> Calculation:
+def _child_record(context: BuildContext) -> MedicationRule:
     """OSE-1 for a child: mg/kg under 12 months, weight band from 12 months, 75 mg from 13."""
     case = context.case
     if case.age.years >= OSE1_FIXED_FROM_YEARS:
-        return fixed_dose(
-            units.Quantity(OSE1_FIXED_DOSE_MG, units.mg), reason="age 13 years or older", unit=unit
-        )
+        return OSE1_FROM_13
     months = Decimal(case.age.months)
     if months >= OSE1_WEIGHT_BANDS_FROM_MONTHS:
-        mg, band = select_band(context.weight_kg, OSE1_WEIGHT_BANDS).value
-        return fixed_dose(
-            units.Quantity(mg, units.mg),
-            reason=f"age 12 months or older, weight {format_number(context.weight_kg)} kg ({band})",
-            unit=unit,
-        )
-    per_kg = (
-        OSE1_INFANT_9_11_PER_KG
-        if months >= OSE1_INFANT_HIGHER_FROM_MONTHS
-        else OSE1_INFANT_0_8_PER_KG
-    )
-    return weight_based_dose(
-        per_kg, context.weight_kg, unit=unit, increment=product.increment, maximum=None
-    )
-
-
-def _renal_dose(unit: pint.Unit, reason: str) -> Calculation:
-    return fixed_dose(units.Quantity(OSE1_RENAL_DOSE_MG, units.mg), reason=reason, unit=unit)
+        return OSE1_BY_WEIGHT
+    if months >= OSE1_INFANT_HIGHER_FROM_MONTHS:
+        return OSE1_INFANT_9_11
+    return OSE1_INFANT_0_8
 
 
 def _not_ordered_for_renal(text: str) -> _Plan:
     """No oseltamivir, and a critical alert saying why (OSE-1 gives no dose for this)."""
-    return _Plan(None, (Alert(id="OSE-1-RENAL", severity="critical", rule_id="OSE-1", text=text),))
+    return _Plan(
+        None, (Alert(id=f"{OSE1.id}-RENAL", severity="critical", rule_id=OSE1.id, text=text),)
+    )
 
 
 def _renal_info(text: str) -> Alert:
-    return Alert(id="OSE-1-RENAL", severity="info", rule_id="OSE-1", order_id="OSE-1", text=text)
+    return Alert(
+        id=f"{OSE1.id}-RENAL", severity="info", rule_id=OSE1.id, order_id=OSE1.id, text=text
+    )
 
 
 def _child_renal_alerts(context: BuildContext, order_id: str, drug: str) -> list[Alert]:
@@ -365,7 +457,7 @@ def _child_renal_alerts(context: BuildContext, order_id: str, drug: str) -> list
             Alert(
                 id=f"{order_id}-RENAL",
                 severity="info",
-                rule_id="OSE-1",
+                rule_id=OSE1.id,
                 order_id=order_id,
                 text=(
                     f"eGFR could not be calculated (needs height and serum creatinine): renal"
@@ -379,7 +471,7 @@ def _child_renal_alerts(context: BuildContext, order_id: str, drug: str) -> list
         Alert(
             id=f"{order_id}-RENAL",
             severity="warning",
-            rule_id="OSE-1",
+            rule_id=OSE1.id,
             order_id=order_id,
             text=(
                 f"Pharmacist review: {reason}. There is no pediatric renal dose adjustment"
@@ -395,22 +487,11 @@ def _child_renal_alerts(context: BuildContext, order_id: str, drug: str) -> list
 def _peramivir(context: BuildContext) -> _Plan:
     case = context.case
     product = context.product(PERAMIVIR)
-    unit = units.drug_unit(product.dose_unit)
-    evidence = OSE2_EVIDENCE
-    notes = [
-        "Enteral route unavailable: peramivir instead of oseltamivir (OSE-2); an alternative"
-        " only while the enteral route is unavailable."
-    ]
+    changes: dict[str, Any] = {}
     if case.age.years >= OSE2_FIXED_FROM_YEARS:
-        calc = fixed_dose(OSE2_FIXED_DOSE, reason="age 13 years or older", unit=unit)
+        record = OSE2_FROM_13
     elif case.age.years >= OSE2_FROM_YEARS:
-        calc = weight_based_dose(
-            OSE2_PER_KG,
-            context.weight_kg,
-            unit=unit,
-            increment=product.increment,
-            maximum=OSE2_MAX_DOSE,
-        )
+        record = OSE2_BY_WEIGHT
     else:
         per_kg = context.setting(SECTION, "peramivir_under_2_years_mg_per_kg")
         if per_kg is None:
@@ -418,9 +499,9 @@ def _peramivir(context: BuildContext) -> _Plan:
                 None,
                 (
                     Alert(
-                        id="OSE-2-UNDER-2",
+                        id=f"{OSE2.id}-UNDER-2",
                         severity="critical",
-                        rule_id="OSE-2",
+                        rule_id=OSE2.id,
                         text=(
                             "No antiviral ordered: the enteral route is unavailable and OSE-2"
                             " gives no peramivir dose under 2 years. Set"
@@ -434,17 +515,10 @@ def _peramivir(context: BuildContext) -> _Plan:
             raise InputError(
                 f"{SECTION}.peramivir_under_2_years_mg_per_kg", "must be more than zero"
             )
-        calc = weight_based_dose(
-            per_kg,
-            context.weight_kg,
-            unit=unit,
-            increment=product.increment,
-            maximum=OSE2_MAX_DOSE,
-        )
-        evidence = OSE2_PROFILE_EVIDENCE
-        notes.append("Dose under 2 years is per institution profile; OSE-2 gives none.")
+        record = OSE2_UNDER_2
+        changes = {"per_kg": per_kg}
     minutes = context.setting(SECTION, "peramivir_infusion_minutes")
-    dose_text = format_quantity(calc.given, product.dose_unit)
+    calc = rule_calculation(record, context, **changes)
     preparation = Preparation(
         infuse_over=units.Quantity(minutes, units.minute),
         text=f"Single dose; infuse over {minutes} minutes (OSE-2: 15 to 30 minutes)",
@@ -458,25 +532,16 @@ def _peramivir(context: BuildContext) -> _Plan:
             text=f"{format_quantity(volume)} of {format_quantity(product.concentration)}; "
             + preparation.text,
         )
-    order = medication_order(
-        product,
-        calc,
-        id="OSE-2",
-        rule_id="OSE-2",
-        section=Section.FIRST_LINE,
-        selected=True,
-        text=f"peramivir {dose_text} IV once, infuse over {minutes} minutes; start now",
-        evidence=evidence,
-        drug="peramivir",
-        drug_classes=NEURAMINIDASE,
-        route="IV",
-        frequency="once",
-        duration="single dose",
+    order = order_from_rule(
+        record,
+        context,
+        calculation=calc,
+        instructions=f"infuse over {minutes} minutes; start now",
         preparation=preparation,
-        notes=tuple(notes),
+        **changes,
     )
     alerts = (
-        _child_renal_alerts(context, "OSE-2", "peramivir")
+        _child_renal_alerts(context, OSE2.id, "peramivir")
         if case.is_child
         else _peramivir_renal_alerts(context)
     )
@@ -498,10 +563,10 @@ def _peramivir_renal_alerts(context: BuildContext) -> list[Alert]:
         return []
     return [
         Alert(
-            id="OSE-2-RENAL",
+            id=f"{OSE2.id}-RENAL",
             severity="warning",
-            rule_id="OSE-2",
-            order_id="OSE-2",
+            rule_id=OSE2.id,
+            order_id=OSE2.id,
             text=(
                 f"Pharmacist review: {reason}. OSE-2 gives no renal adjustment for peramivir;"
                 " the usual dose was ordered."

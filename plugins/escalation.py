@@ -1,6 +1,6 @@
 """Escalation: ESC-1 plasma exchange and ESC-2 anakinra, offered for a refractory course.
 
-Every number below is from ../shared/clinical-rules.md and carries its rule id. ESC-1 is
+Every number below is from docs/clinical-rules.md and carries its rule id. ESC-1 is
 pre-selected only when the response is reported as refractory (the seed's "no response in
 48-72 h" trigger is unconfirmed and not encoded). Its plasma volume needs the hematocrit: when
 none is recorded the order says so and no volume is guessed. ESC-2 is an analogue from another
@@ -12,10 +12,9 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from orderset.plugin import (
-    FREQUENCIES,
     Alert,
     BuildContext,
-    Evidence,
+    MedicationRule,
     Order,
     Product,
     Rule,
@@ -24,10 +23,9 @@ from orderset.plugin import (
     format_number,
     format_quantity,
     hookimpl,
-    medication_order,
+    order_from_rule,
     to_decimal,
     units,
-    weight_based_dose,
     weight_quantity,
 )
 
@@ -53,22 +51,53 @@ ESC2_MAX_DAILY = units.Quantity(400, units.mg)
 # measured to 1 mg; a profile's [formulary.anakinra-iv] increment replaces it.
 ESC2_INCREMENT = units.Quantity(1, units.mg)
 
-ESC1_EVIDENCE = Evidence(
-    grade="partial",
+ESC1 = Rule(
+    "ESC-1",
+    "Plasma exchange (escalation when refractory)",
+    "partial",
     sources=("escalation practice per apheresis team; no ANE source in the rule's list",),
+    description=(
+        "a procedure order, not a medication: 1 to 1.5 plasma volumes per session, about 5"
+        " sessions over 7 to 10 days, per apheresis team; estimated plasma volume = 0.07 L/kg x"
+        " weight x (1 - hematocrit) (adult formula), shown in whole mL and not estimated without"
+        " a hematocrit (alert when pre-selected). Pre-selected only when the response is"
+        " reported as refractory; the seed's 48-72 hour trigger is not encoded."
+    ),
 )
-ESC2_EVIDENCE = Evidence(
-    grade="analogue",
+ESC2 = Rule(
+    "ESC-2",
+    "Anakinra (analogue; never pre-selected)",
+    "analogue",
     sources=("analogue: pediatric CAR-T neurotoxicity practice; no ANE dose found",),
+)
+
+# ESC-2: 2 mg/kg IV every 6 hours, maximum 100 mg per dose and 400 mg per day (the per-dose
+# cap is the lower of 100 mg and 400 mg over the doses a day); duration per clinician.
+ESC2_ANAKINRA = MedicationRule(
+    id=ESC2.id,
+    rule=ESC2,
+    product=ANAKINRA,
+    per_kg=ESC2_PER_KG,
+    maximum=ESC2_MAX_DOSE,
+    daily_maximum=ESC2_MAX_DAILY,
+    route="IV",
+    frequency=ESC2_FREQUENCY,
+    duration="per clinician",
+    section=Section.ADJUNCT,
+    selected=False,
+    drug_classes=("interleukin-1 receptor antagonist",),
+    notes=(
+        "Analogue (ESC-2): no ANE dose found; from pediatric CAR-T neurotoxicity practice."
+        " Not pre-selected unless the institution profile says so.",
+        f"Maximum {format_quantity(ESC2_MAX_DOSE)} per dose and"
+        f" {format_quantity(ESC2_MAX_DAILY)} per day (ESC-2).",
+    ),
 )
 
 
 @hookimpl
 def orderset_rules() -> list[Rule]:
-    return [
-        Rule("ESC-1", "Plasma exchange (escalation when refractory)", "partial"),
-        Rule("ESC-2", "Anakinra (analogue; never pre-selected)", "analogue"),
-    ]
+    return [ESC1, ESC2]
 
 
 @hookimpl
@@ -129,8 +158,8 @@ def _plasma_exchange(context: BuildContext) -> Order:
         "The seed's 'no response in 48-72 hours' trigger is unconfirmed and not encoded (ESC-1)."
     )
     return Order(
-        id="ESC-1",
-        rule_id="ESC-1",
+        id=ESC1.id,
+        rule_id=ESC1.id,
         kind="procedure",
         section=Section.ADJUNCT,
         selected=refractory,
@@ -140,66 +169,27 @@ def _plasma_exchange(context: BuildContext) -> Order:
             f" {ESC1_SESSIONS} sessions over {ESC1_DAYS_LOW} to {ESC1_DAYS_HIGH} days, per"
             f" apheresis team; {volume_text}"
         ),
-        evidence=ESC1_EVIDENCE,
+        evidence=ESC1.evidence,
         notes=tuple(notes),
-    )
-
-
-def _anakinra(context: BuildContext) -> Order:
-    product = context.product(ANAKINRA)
-    unit = units.drug_unit(product.dose_unit)
-    per_day = FREQUENCIES[ESC2_FREQUENCY].per_day
-    assert per_day is not None
-    # ESC-2: the per-dose cap is the lower of 100 mg and 400 mg per day over the doses a day.
-    maximum = min(ESC2_MAX_DOSE, ESC2_MAX_DAILY / per_day)
-    calc = weight_based_dose(
-        ESC2_PER_KG, context.weight_kg, unit=unit, increment=product.increment, maximum=maximum
-    )
-    dose_text = format_quantity(calc.given, product.dose_unit)
-    daily = calc.given * per_day
-    return medication_order(
-        product,
-        calc,
-        id="ESC-2",
-        rule_id="ESC-2",
-        section=Section.ADJUNCT,
-        selected=False,
-        text=(
-            f"anakinra {dose_text} IV {ESC2_FREQUENCY}"
-            f" ({format_quantity(daily, product.dose_unit)} per day); duration per clinician"
-        ),
-        evidence=ESC2_EVIDENCE,
-        drug="anakinra",
-        drug_classes=("interleukin-1 receptor antagonist",),
-        route="IV",
-        frequency=ESC2_FREQUENCY,
-        duration="per clinician",
-        daily_maximum=ESC2_MAX_DAILY,
-        notes=(
-            "Analogue (ESC-2): no ANE dose found; from pediatric CAR-T neurotoxicity practice."
-            " Not pre-selected unless the institution profile says so.",
-            f"Maximum {format_quantity(ESC2_MAX_DOSE)} per dose and"
-            f" {format_quantity(ESC2_MAX_DAILY)} per day (ESC-2).",
-        ),
     )
 
 
 @hookimpl
 def orderset_orders(context: BuildContext) -> list[Order]:
-    return [_plasma_exchange(context), _anakinra(context)]
+    return [_plasma_exchange(context), order_from_rule(ESC2_ANAKINRA, context)]
 
 
 @hookimpl
 def orderset_alerts(context: BuildContext, orders: tuple[Order, ...]) -> list[Alert]:
     """A refractory course with no hematocrit: the plasma exchange volume cannot be estimated."""
-    pre_selected = any(o.id == "ESC-1" and o.selected for o in orders)
+    pre_selected = any(o.id == ESC1.id and o.selected for o in orders)
     if pre_selected and context.case.patient.hematocrit is None:
         return [
             Alert(
-                id="ESC-1-HEMATOCRIT",
+                id=f"{ESC1.id}-HEMATOCRIT",
                 severity="warning",
-                rule_id="ESC-1",
-                order_id="ESC-1",
+                rule_id=ESC1.id,
+                order_id=ESC1.id,
                 text=(
                     "Plasma exchange is pre-selected but no hematocrit is recorded: the plasma"
                     " volume was not estimated (ESC-1). Measure hematocrit."

@@ -1,6 +1,6 @@
 """IL-6 blockade: TCZ-1 tocilizumab, a single IV dose for severe ANE.
 
-Every number below is from ../shared/clinical-rules.md and carries its rule id. The order is
+Every number below is from docs/clinical-rules.md and carries its rule id. The order is
 pre-selected only on a definite sign of severe disease: an ANE severity score band of exactly
 "high", hemorrhagic lesions, or rapid neurological deterioration. A band given as a range
 ("medium or high", because items are missing) is not high; the order then says so, so the
@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pint
-
 from orderset.plugin import (
     Alert,
     Band,
     BuildContext,
-    Evidence,
+    DoseBand,
     InputError,
+    MedicationRule,
     Order,
     Preparation,
     Product,
@@ -28,12 +27,12 @@ from orderset.plugin import (
     format_number,
     format_quantity,
     hookimpl,
-    medication_order,
+    order_from_rule,
     pump_rate,
+    rule_calculation,
     select_band,
     units,
     volume_for,
-    weight_based_dose,
 )
 
 PRODUCT = "tocilizumab-iv"
@@ -58,26 +57,56 @@ TCZ1_PRESELECT_BAND = "high"
 # ROUND-1 default increment for tocilizumab: 2 mg (0.1 mL of 20 mg/mL).
 TCZ1_INCREMENT = units.Quantity(2, units.mg)
 
-TCZ1_BANDS: tuple[Band[tuple[pint.Quantity, pint.Quantity, str]], ...] = (
-    Band((TCZ1_UNDER_30_PER_KG, TCZ1_UNDER_30_FINAL_ML, "under 30 kg"), TCZ1_BAND_EDGE_KG),
-    Band((TCZ1_FROM_30_PER_KG, TCZ1_FROM_30_FINAL_ML, "30 kg or more")),
-)
+#: Classes matched against recorded allergies by the engine.
+TCZ1_CLASSES = ("interleukin-6 receptor antagonist", "monoclonal antibody")
+TCZ1_UNDER_30 = "under 30 kg"
+TCZ1_FROM_30 = "30 kg or more"
+# TCZ-1: final volume by weight band (the band's dose is in the record below).
+TCZ1_FINAL_VOLUMES = {TCZ1_UNDER_30: TCZ1_UNDER_30_FINAL_ML, TCZ1_FROM_30: TCZ1_FROM_30_FINAL_ML}
 
-TCZ1_EVIDENCE = Evidence(
-    grade="confirmed",
+TCZ1 = Rule(
+    "TCZ-1",
+    "Tocilizumab",
+    "confirmed",
     sources=(
         "tocilizumab US label (CRS dosing)",
         "Ju 2025, J Neurol",
         "Nagase 2023, Front Neurosci 17:1150868",
     ),
+    description=(
+        "pre-selected only on a definite sign of severe ANE: severity band exactly high (5-9),"
+        " hemorrhagic lesions or rapid deterioration (a band range such as 'medium or high' is"
+        " not high); otherwise offered. Diluted in 0.9% sodium chloride to 50 mL under 30 kg,"
+        " 100 mL from 30 kg (drug volume withdrawn first), infused over 60 minutes; an alert past"
+        " 24 hours from onset keeps the clinician's choice."
+    ),
 )
-#: Classes matched against recorded allergies by the engine.
-TCZ1_CLASSES = ("interleukin-6 receptor antagonist", "monoclonal antibody")
+
+# TCZ-1: single dose IV, 12 mg/kg under 30 kg, 8 mg/kg from 30 kg, maximum 800 mg, as early as
+# possible (ideally within 24 h of onset).
+TCZ1_DOSE = MedicationRule(
+    id=TCZ1.id,
+    rule=TCZ1,
+    product=PRODUCT,
+    bands=(
+        Band(DoseBand(TCZ1_UNDER_30_PER_KG, TCZ1_UNDER_30), TCZ1_BAND_EDGE_KG),
+        Band(DoseBand(TCZ1_FROM_30_PER_KG, TCZ1_FROM_30)),
+    ),
+    maximum=TCZ1_MAX_DOSE,
+    route="IV",
+    frequency="once",
+    duration="single dose",
+    section=Section.ADJUNCT,
+    # Offered; the code pre-selects it on a definite sign of severe ANE (see `selection`).
+    selected=False,
+    drug_classes=TCZ1_CLASSES,
+    start_within_hours=TCZ1_WINDOW_HOURS,
+)
 
 
 @hookimpl
 def orderset_rules() -> list[Rule]:
-    return [Rule("TCZ-1", "Tocilizumab", "confirmed")]
+    return [TCZ1]
 
 
 @hookimpl
@@ -131,14 +160,9 @@ def orderset_orders(context: BuildContext) -> list[Order]:
     product = context.product(PRODUCT)
     if product.concentration is None:
         raise InputError(f"formulary.{PRODUCT}.concentration", "is needed for the drug volume")
-    per_kg, final_volume, band = select_band(context.weight_kg, TCZ1_BANDS).value
-    calc = weight_based_dose(
-        per_kg,
-        context.weight_kg,
-        unit=units.drug_unit(product.dose_unit),
-        increment=product.increment,
-        maximum=TCZ1_MAX_DOSE,
-    )
+    band = select_band(context.weight_kg, TCZ1_DOSE.bands).value
+    final_volume = TCZ1_FINAL_VOLUMES[band.label]
+    calc = rule_calculation(TCZ1_DOSE, context)
     drug_volume = volume_for(calc.given, product.concentration)
     if drug_volume >= final_volume:
         raise InputError(
@@ -154,28 +178,20 @@ def orderset_orders(context: BuildContext) -> list[Order]:
     final_text = format_quantity(final_volume)
     rate_text = format_quantity(rate, max_places=1)
     notes.append(
-        f"Weight band {band} ({format_number(context.weight_kg)} kg): {format_quantity(per_kg)},"
-        f" final volume {final_text} (TCZ-1)."
+        f"Weight band {band.label} ({format_number(context.weight_kg)} kg):"
+        f" {format_quantity(band.dose)}, final volume {final_text} (TCZ-1)."
     )
     notes.append("No IV push. Give as early as possible, ideally within 24 hours of onset.")
     return [
-        medication_order(
-            product,
-            calc,
-            id="TCZ-1",
-            rule_id="TCZ-1",
-            section=Section.ADJUNCT,
+        order_from_rule(
+            TCZ1_DOSE,
+            context,
+            calculation=calc,
             selected=selected,
-            text=(
-                f"tocilizumab {dose_text} IV once (single dose) in {TCZ1_DILUENT} to a final"
-                f" {final_text}, infuse over {TCZ1_INFUSION_MIN} minutes at {rate_text}"
+            instructions=(
+                f"diluted in {TCZ1_DILUENT} to a final {final_text}, infuse over"
+                f" {TCZ1_INFUSION_MIN} minutes at {rate_text}"
             ),
-            evidence=TCZ1_EVIDENCE,
-            drug="tocilizumab",
-            drug_classes=TCZ1_CLASSES,
-            route="IV",
-            frequency="once",
-            duration="single dose",
             preparation=Preparation(
                 concentration=product.concentration,
                 drug_volume=drug_volume,
@@ -191,7 +207,6 @@ def orderset_orders(context: BuildContext) -> list[Order]:
                 ),
             ),
             notes=tuple(notes),
-            start_within_hours=TCZ1_WINDOW_HOURS,
         )
     ]
 
@@ -199,7 +214,7 @@ def orderset_orders(context: BuildContext) -> list[Order]:
 @hookimpl
 def orderset_alerts(context: BuildContext, orders: tuple[Order, ...]) -> list[Alert]:
     """TCZ-1 past 24 hours: alert, keep the clinician's choice (selection is not changed)."""
-    ordered = any(o.rule_id == "TCZ-1" and o.kind == "medication" for o in orders)
+    ordered = any(o.rule_id == TCZ1.id and o.kind == "medication" for o in orders)
     if not ordered or context.case.hours_since_onset <= TCZ1_WINDOW_HOURS:
         return []
     hours = format_quantity(
@@ -207,10 +222,10 @@ def orderset_alerts(context: BuildContext, orders: tuple[Order, ...]) -> list[Al
     )
     return [
         Alert(
-            id="TCZ-1-WINDOW",
+            id=f"{TCZ1.id}-WINDOW",
             severity="warning",
-            rule_id="TCZ-1",
-            order_id="TCZ-1",
+            rule_id=TCZ1.id,
+            order_id=TCZ1_DOSE.id,
             text=(
                 f"Onset was {hours} ago, past the 24-hour window: tocilizumab should be given as"
                 " early as possible, ideally within 24 hours of onset. Ordering it now is the"

@@ -1,6 +1,6 @@
 """IVIG: IVIG-1 intravenous immunoglobulin, schedule A or B, with the rate titration in mL/h.
 
-Every number below is from ../shared/clinical-rules.md and carries its rule id. IVIG is offered
+Every number below is from docs/clinical-rules.md and carries its rule id. IVIG is offered
 unselected by default (no benefit shown added to early methylprednisolone); a profile's
 `[selection] IVIG-1 = true` pre-selects it as first line, and the order then moves to the
 first-line section. The titration is product-specific, so it comes from the formulary product:
@@ -15,7 +15,7 @@ import pint
 
 from orderset.plugin import (
     BuildContext,
-    Evidence,
+    MedicationRule,
     Order,
     Preparation,
     Product,
@@ -26,11 +26,11 @@ from orderset.plugin import (
     TitrationStep,
     format_quantity,
     hookimpl,
-    medication_order,
+    order_from_rule,
     pump_rate,
+    rule_calculation,
     units,
     volume_for,
-    weight_based_dose,
     weight_quantity,
 )
 
@@ -56,24 +56,56 @@ IVIG1_TITRATION_STEPS = tuple(
 IVIG1_TITRATION_INTERVAL = units.Quantity(30, units.minute)
 ONE_HOUR = units.Quantity(1, units.h)
 
-IVIG1_EVIDENCE = Evidence(
-    grade="confirmed",
+#: Classes matched against recorded allergies by the engine ("IVIG" is how allergies are
+#: usually written down, so it is matched too).
+IVIG1_CLASSES = ("immunoglobulin", "ivig", "blood product")
+
+IVIG1 = Rule(
+    "IVIG-1",
+    "Intravenous immunoglobulin (offered; benefit not supported)",
+    "confirmed",
     sources=(
         "IVIG US labels (Privigen, Gamunex-C): dosing and titration",
         "Fischell 2023, Front Neurol 14:1239746: no benefit added to early methylprednisolone",
         "Okumura 2009, Brain Dev 31:221: not correlated with outcome",
     ),
+    description=(
+        "offered unselected in the adjunct section; a profile's [selection] IVIG-1 = true"
+        " pre-selects it and moves it to first line. Schedule A or B and a maximum daily dose"
+        " (none by default) from the profile add 'per institution profile' to the sources. The"
+        " rate titration comes from the formulary product, printed in mL/h for this weight"
+        " (ROUND-1 0.1 mL/h; the maximum rate rounded down)."
+    ),
 )
-#: Classes matched against recorded allergies by the engine ("IVIG" is how allergies are
-#: usually written down, so it is matched too).
-IVIG1_CLASSES = ("immunoglobulin", "ivig", "blood product")
+
+
+def _schedule(per_kg: pint.Quantity, days: int, name: str) -> MedicationRule:
+    return MedicationRule(
+        id=IVIG1.id,
+        when=f"schedule {name}",
+        rule=IVIG1,
+        product=PRODUCT,
+        per_kg=per_kg,
+        route="IV",
+        frequency="once daily",
+        duration=f"{days} days",
+        section=Section.ADJUNCT,
+        selected=False,
+        drug_classes=IVIG1_CLASSES,
+        instructions=f"(schedule {name}: {format_quantity(per_kg)}/day)",
+    )
+
+
+# IVIG-1: schedule A 1 g/kg/day for 2 days; schedule B 0.4 g/kg/day for 5 days (per day, no
+# maximum unless the profile gives one).
+IVIG1_SCHEDULE_RECORDS: dict[str, MedicationRule] = {
+    name: _schedule(per_kg, days, name) for name, (per_kg, days) in IVIG1_SCHEDULES.items()
+}
 
 
 @hookimpl
 def orderset_rules() -> list[Rule]:
-    return [
-        Rule("IVIG-1", "Intravenous immunoglobulin (offered; benefit not supported)", "confirmed")
-    ]
+    return [IVIG1]
 
 
 @hookimpl
@@ -150,16 +182,11 @@ def titration(product: Product, weight_kg: Decimal) -> tuple[TitrationStep, ...]
 def orderset_orders(context: BuildContext) -> list[Order]:
     product = context.product(PRODUCT)
     schedule = context.setting(SECTION, "schedule")
+    record = IVIG1_SCHEDULE_RECORDS[schedule]
     per_kg, days = IVIG1_SCHEDULES[schedule]
     maximum = context.setting(SECTION, "max_daily_dose")
-    calc = weight_based_dose(
-        per_kg,
-        context.weight_kg,
-        unit=units.drug_unit(product.dose_unit),
-        increment=product.increment,
-        maximum=maximum,
-    )
-    first_line = context.settings.selection.get("IVIG-1", False)
+    calc = rule_calculation(record, context, maximum=maximum)
+    first_line = context.settings.selection.get(IVIG1.id, False)
     dose_text = format_quantity(calc.given, product.dose_unit)
     steps = titration(product, context.weight_kg)
     notes = [
@@ -172,11 +199,9 @@ def orderset_orders(context: BuildContext) -> list[Order]:
         notes.insert(0, "Pre-selected as first line by the institution profile.")
     if maximum is not None:
         notes.append(f"Maximum daily dose {format_quantity(maximum)} per institution profile.")
-    evidence = IVIG1_EVIDENCE
+    sources = None
     if context.settings.is_from_profile(SECTION, "schedule") or maximum is not None:
-        evidence = Evidence(
-            grade=IVIG1_EVIDENCE.grade, sources=(*IVIG1_EVIDENCE.sources, "per institution profile")
-        )
+        sources = (*IVIG1.sources, "per institution profile")
     preparation = None
     if product.concentration is not None:
         volume = volume_for(calc.given, product.concentration)
@@ -195,23 +220,14 @@ def orderset_orders(context: BuildContext) -> list[Order]:
             ),
         )
     return [
-        medication_order(
-            product,
-            calc,
-            id="IVIG-1",
-            rule_id="IVIG-1",
+        order_from_rule(
+            record,
+            context,
+            calculation=calc,
+            maximum=maximum,
             section=Section.FIRST_LINE if first_line else Section.ADJUNCT,
             selected=bool(first_line),
-            text=(
-                f"immune globulin {dose_text} IV once daily for {days} days"
-                f" (schedule {schedule}: {format_quantity(per_kg)}/day)"
-            ),
-            evidence=evidence,
-            drug="immune globulin",
-            drug_classes=IVIG1_CLASSES,
-            route="IV",
-            frequency="once daily",
-            duration=f"{days} days",
+            sources=sources,
             preparation=preparation,
             titration=steps,
             notes=tuple(notes),

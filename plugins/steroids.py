@@ -1,6 +1,6 @@
 """Steroids: MP-1 methylprednisolone pulse with its monitoring orders; MP-2 oral taper.
 
-Every number below is from ../shared/clinical-rules.md and carries its rule id. MP-2 has no ANE
+Every number below is from docs/clinical-rules.md and carries its rule id. MP-2 has no ANE
 source, so it has no number here at all: it is offered unselected as "taper per clinician", and
 a dose appears only when the institution profile supplies every part of it (drug, mg/kg,
 maximum, frequency).
@@ -12,11 +12,10 @@ import re
 from decimal import Decimal
 
 from orderset.plugin import (
-    FREQUENCIES,
     Alert,
     BuildContext,
-    Evidence,
     InputError,
+    MedicationRule,
     Order,
     Preparation,
     Product,
@@ -26,9 +25,8 @@ from orderset.plugin import (
     Settings,
     format_quantity,
     hookimpl,
-    medication_order,
+    order_from_rule,
     units,
-    weight_based_dose,
 )
 
 SECTION = "steroids"
@@ -60,26 +58,71 @@ MP2_DEFAULT_DRUG = "oral corticosteroid"
 #: The settings that together make an MP-2 dose; all or none must be set.
 MP2_DOSE_KEYS = ("taper_drug", "taper_mg_per_kg", "taper_max_dose", "taper_frequency")
 
-MP1_EVIDENCE = Evidence(
-    grade="confirmed",
+MP2_CLASSES = ("corticosteroid", "glucocorticoid")
+MP1_NEVER_PUSH_NOTE = (
+    "Never as a rapid IV push (label: large doses over under 10 minutes: arrhythmia)."
+)
+
+MP1 = Rule(
+    "MP-1",
+    "Methylprednisolone pulse",
+    "confirmed",
     sources=(
         "Okumura 2009, Brain Dev 31:221",
         "Chang 2022, Children 9:136",
         "Fischell 2023, Front Neurol 14:1239746",
         "methylprednisolone US label (cap: partial)",
     ),
+    description=(
+        "pulse days (3 by default, up to 5 from the profile, with a note over 3) and infusion"
+        " minutes (60 by default, at least 30) come from the profile; blood glucose and blood"
+        " pressure checks go with the pulse; an alert past 24 hours from onset."
+    ),
+)
+MP2 = Rule(
+    "MP-2",
+    "Oral steroid taper (per clinician; dose from profile only)",
+    "unconfirmed",
+    description=(
+        "offered unselected as 'taper per clinician' with no dose; a dose only when the profile"
+        " gives drug, mg/kg, maximum and frequency (all or none), weeks optional."
+    ),
 )
 
-
-MP2_CLASSES = ("corticosteroid", "glucocorticoid")
+# MP-1: 30 mg/kg IV once daily, maximum 1,000 mg per dose, 3 days, start within 24 h of onset.
+MP1_PULSE = MedicationRule(
+    id=MP1.id,
+    rule=MP1,
+    product=PRODUCT,
+    per_kg=MP1_PER_KG,
+    maximum=MP1_MAX_DOSE,
+    route="IV",
+    frequency="once daily",
+    duration=f"{MP1_DEFAULT_DAYS} days",
+    section=Section.FIRST_LINE,
+    drug_classes=("corticosteroid", "glucocorticoid"),
+    notes=(MP1_NEVER_PUSH_NOTE,),
+    instructions=f"infuse over {MP1_DEFAULT_INFUSION_MIN} minutes; start now",
+    start_within_hours=MP1_WINDOW_HOURS,
+)
+# MP-2 (unconfirmed): no number of its own; per kg, maximum and frequency from the profile.
+MP2_TAPER = MedicationRule(
+    id=MP2.id,
+    rule=MP2,
+    product=TAPER_PRODUCT,
+    route=MP2_ROUTE,
+    duration="per clinician",
+    section=Section.FIRST_LINE,
+    selected=False,
+    drug_classes=MP2_CLASSES,
+    instructions="starting dose; begin after the methylprednisolone pulse and taper per clinician",
+    sources=("per institution profile",),
+)
 
 
 @hookimpl
 def orderset_rules() -> list[Rule]:
-    return [
-        Rule("MP-1", "Methylprednisolone pulse", "confirmed"),
-        Rule("MP-2", "Oral steroid taper (per clinician; dose from profile only)", "unconfirmed"),
-    ]
+    return [MP1, MP2]
 
 
 @hookimpl
@@ -173,53 +216,31 @@ def orderset_formulary(settings: Settings) -> list[Product]:
 
 @hookimpl
 def orderset_orders(context: BuildContext) -> list[Order]:
-    product = context.product(PRODUCT)
     days = context.setting(SECTION, "methylprednisolone_days")
     minutes = context.setting(SECTION, "methylprednisolone_infusion_minutes")
-    calc = weight_based_dose(
-        MP1_PER_KG,
-        context.weight_kg,
-        unit=units.drug_unit(product.dose_unit),
-        increment=product.increment,
-        maximum=MP1_MAX_DOSE,
-    )
-    over = units.Quantity(minutes, units.minute)
-    dose_text = format_quantity(calc.given, product.dose_unit)
-    notes = ["Never as a rapid IV push (label: large doses over under 10 minutes: arrhythmia)."]
+    notes = list(MP1_PULSE.notes)
     if days > MP1_DEFAULT_DAYS:
         notes.append(f"{days} days is from the institution profile; over 3 days is unconfirmed.")
-    medication = medication_order(
-        product,
-        calc,
-        id="MP-1",
-        rule_id="MP-1",
-        section=Section.FIRST_LINE,
-        selected=True,
-        text=(
-            f"methylprednisolone {dose_text} IV once daily for {days} days,"
-            f" infuse over {minutes} minutes; start now"
-        ),
-        evidence=MP1_EVIDENCE,
-        drug="methylprednisolone",
-        drug_classes=("corticosteroid", "glucocorticoid"),
-        route="IV",
-        frequency="once daily",
+    medication = order_from_rule(
+        MP1_PULSE,
+        context,
         duration=f"{days} days",
+        instructions=f"infuse over {minutes} minutes; start now",
         preparation=Preparation(
-            infuse_over=over, text=f"Infuse over {minutes} minutes; never as a rapid IV push"
+            infuse_over=units.Quantity(minutes, units.minute),
+            text=f"Infuse over {minutes} minutes; never as a rapid IV push",
         ),
         notes=tuple(notes),
-        start_within_hours=MP1_WINDOW_HOURS,
     )
     monitoring = [
         Order(
-            id=f"MP-1-{suffix}",
-            rule_id="MP-1",
+            id=f"{MP1.id}-{suffix}",
+            rule_id=MP1.id,
             kind="nursing",
             section=Section.ADMISSION,
             selected=True,
             text=f"{what} checks during the methylprednisolone pulse days",
-            evidence=MP1_EVIDENCE,
+            evidence=MP1.evidence,
         )
         for suffix, what in (("GLUCOSE", "Blood glucose"), ("BP", "Blood pressure"))
     ]
@@ -245,78 +266,53 @@ def _taper(context: BuildContext) -> Order:
                     f" ({', '.join(MP2_DOSE_KEYS)})",
                 )
     weeks = values["taper_weeks"]
-    duration = f"{weeks} weeks" if weeks is not None else "per clinician"
-    over = f" over {weeks} weeks" if weeks is not None else ""
+    duration = f"{weeks} weeks" if weeks is not None else MP2_TAPER.duration
     notes = [
         "MP-2 is unconfirmed (no ANE source): offered, never pre-selected by default.",
         "Seed B's 4-6 weeks is unreviewed and not used; any length is from the institution"
         " profile or the clinician.",
     ]
-    name = drug or MP2_DEFAULT_DRUG
-    base = dict(
-        id="MP-2",
-        rule_id="MP-2",
-        kind="medication",
-        section=Section.FIRST_LINE,
-        selected=False,
-        drug=name,
-        drug_classes=MP2_CLASSES,
-        route=MP2_ROUTE,
-        duration=duration,
-    )
     if values["taper_mg_per_kg"] is None:
+        # No dose: the order says so in words (no drug, dose or frequency to compose a line).
+        over = f" over {weeks} weeks" if weeks is not None else ""
+        name = drug or MP2_DEFAULT_DRUG
         text = f"{name} taper per clinician{over}, after the methylprednisolone pulse"
         if drug is None:
             text += "; no dose: MP-2 doses come only from the institution profile"
-        return Order(
+        return order_from_rule(
+            MP2_TAPER,
+            context,
             text=text,
-            evidence=Evidence(grade="unconfirmed", sources=()),
+            evidence=MP2.evidence,
+            duration=duration,
+            instructions="",
             notes=tuple(notes),
-            **base,
         )
-    product = context.product(TAPER_PRODUCT)
-    frequency = values["taper_frequency"]
-    per_day = FREQUENCIES[frequency].per_day or 1
-    calc = weight_based_dose(
-        values["taper_mg_per_kg"],
-        context.weight_kg,
-        unit=units.drug_unit(product.dose_unit),
-        increment=product.increment,
-        maximum=values["taper_max_dose"],
-    )
-    dose_text = format_quantity(calc.given, product.dose_unit)
     notes.append("Starting dose, maximum and frequency are per institution profile (MP-2).")
-    return Order(
-        text=(
-            f"{name} {dose_text} {MP2_ROUTE} {frequency} after the methylprednisolone pulse,"
-            f" then taper per clinician{over}"
-        ),
-        evidence=Evidence(grade="unconfirmed", sources=("per institution profile",)),
-        dose=calc.given,
-        dose_unit=product.dose_unit,
-        frequency=frequency,
-        dosage_form=product.dosage_form,
-        product_code=product.local_code or None,
-        calculation=calc,
-        daily_dose=calc.given * per_day,
+    return order_from_rule(
+        MP2_TAPER,
+        context,
+        per_kg=values["taper_mg_per_kg"],
+        maximum=values["taper_max_dose"],
+        frequency=values["taper_frequency"],
+        duration=duration,
         notes=tuple(notes),
-        **base,
     )
 
 
 @hookimpl
 def orderset_alerts(context: BuildContext, orders: tuple[Order, ...]) -> list[Alert]:
-    ordered = any(o.rule_id == "MP-1" and o.kind == "medication" for o in orders)
+    ordered = any(o.rule_id == MP1.id and o.kind == "medication" for o in orders)
     if ordered and context.case.hours_since_onset > MP1_WINDOW_HOURS:
         hours = format_quantity(
             units.Quantity(float(context.case.hours_since_onset), units.h), max_places=1
         )
         return [
             Alert(
-                id="MP-1-WINDOW",
+                id=f"{MP1.id}-WINDOW",
                 severity="warning",
-                rule_id="MP-1",
-                order_id="MP-1",
+                rule_id=MP1.id,
+                order_id=MP1_PULSE.id,
                 text=(
                     f"Onset was {hours} ago, past the 24-hour window: still give"
                     " methylprednisolone now; benefit is shown for starts within 24 hours."

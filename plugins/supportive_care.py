@@ -1,7 +1,7 @@
 """Supportive care: SUP-1 nursing and consults, LAB-1 labs and imaging, SEIZ-1 seizure rescue,
 ICP-1 hyperosmolar therapy. (The ALERT-1 aspirin alert is the engine's: it holds for every set.)
 
-Every number below is from ../shared/clinical-rules.md and carries its rule id.
+Every number below is from docs/clinical-rules.md and carries its rule id.
 
 Selection, decided here and explained because the rules leave room:
 - SUP-1: pre-selected as the rule says, with the neurology, critical care and infectious
@@ -24,8 +24,8 @@ import pint
 
 from orderset.plugin import (
     BuildContext,
-    Calculation,
     Evidence,
+    MedicationRule,
     Order,
     OrderKind,
     Product,
@@ -35,9 +35,9 @@ from orderset.plugin import (
     Settings,
     format_quantity,
     hookimpl,
-    medication_order,
+    order_from_rule,
+    rule_calculation,
     units,
-    weight_based_dose,
 )
 
 SECTION = "supportive_care"
@@ -93,23 +93,6 @@ SUP1_HEAD_OF_BED_DEGREES = 30
 
 GENERIC = "generic neurocritical care; no ANE-specific source"
 JSCN = "Mizuguchi 2021, Brain Dev 43:2 (JSCN guideline)"
-SUP1_EVIDENCE = Evidence(grade="partial", sources=(GENERIC, JSCN))
-SUP1_GENETICS_EVIDENCE = Evidence(grade="partial", sources=("Silverman 2025, JAMA 334:692",))
-LAB1_EVIDENCE = Evidence(
-    grade="partial", sources=(GENERIC, "Yamamoto 2015, Brain Dev 37:322 (ANE-SS inputs)")
-)
-SEIZ1_EVIDENCE = Evidence(grade="confirmed", sources=("Kapur 2019, NEJM 381:2103 (ESETT)", JSCN))
-ICP1_EVIDENCE = Evidence(
-    grade="partial",
-    sources=("Kochanek 2012, Pediatr Crit Care Med (TBI)", "Silverman 2025, JAMA 334:692"),
-)
-ICP1_MANNITOL_EVIDENCE = Evidence(
-    grade="partial",
-    sources=(
-        "Kochanek 2012, Pediatr Crit Care Med (TBI), low confidence",
-        "per institution profile",
-    ),
-)
 
 VALPROATE_NOTE = (
     "Valproate is not offered by default: hepatic dysfunction is common in ANE (SEIZ-1)."
@@ -118,16 +101,170 @@ FEWEST_DRUGS_NOTE = (
     "Use no more antiseizure drugs than needed, so consciousness can be assessed (JSCN)."
 )
 REPEAT_NOTE = "SEIZ-1 gives no repeat dose: a repeat is the prescriber's decision."
+CHOOSE_BENZO_NOTE = "Choose one benzodiazepine: lorazepam IV, midazolam IV or midazolam IM."
+FOSPHENYTOIN_RATE_NOTE = (
+    "Infuse no faster than the product label's maximum rate; never a rapid push."
+)
+
+SUP1 = Rule(
+    "SUP-1",
+    "Supportive care: nursing, monitoring, consults",
+    "partial",
+    sources=(GENERIC, JSCN),
+    description=(
+        "pre-selected nursing orders: pediatric (under 18) or adult ICU, neurologic checks every"
+        " hour, cardiorespiratory monitoring, head of bed 30 degrees, seizure precautions,"
+        " intake and output, normothermia target 36 °C, intubation when GCS 8 or less, shock"
+        " per protocol, enteral nutrition when possible; neurology, critical care and"
+        " infectious diseases consults; the genetics consult (RANBP2) is offered unselected."
+    ),
+)
+LAB1 = Rule(
+    "LAB-1",
+    "Labs and imaging",
+    "partial",
+    sources=(GENERIC, "Yamamoto 2015, Brain Dev 37:322 (ANE-SS inputs)"),
+    description=(
+        "baseline labs, glucose and sodium every 6 hours and urgent MRI brain, all offered"
+        " unselected (partial, and the rule does not say pre-selected); a note where a"
+        " severity score input is missing."
+    ),
+)
+SEIZ1 = Rule(
+    "SEIZ-1",
+    "Seizure rescue",
+    "confirmed",
+    sources=("Kapur 2019, NEJM 381:2103 (ESETT)", JSCN),
+    description=(
+        "one choice per line is pre-selected (lorazepam IV first line, levetiracetam second"
+        " line), the others offered; continuous EEG pre-selected; valproate not offered."
+    ),
+)
+ICP1 = Rule(
+    "ICP-1",
+    "Raised intracranial pressure: hyperosmolar therapy",
+    "partial",
+    sources=("Kochanek 2012, Pediatr Crit Care Med (TBI)", "Silverman 2025, JAMA 334:692"),
+    description=(
+        "3% sodium chloride ordered at the low end of the range, with the range up to"
+        f" {format_quantity(ICP1_SALINE_HIGH_PER_KG)} in mL on the line, offered unselected"
+        " with sodium and osmolarity checks every 6 hours; mannitol only when the profile gives"
+        f" its dose per kg ({format_quantity(ICP1_MANNITOL_MIN)} to"
+        f" {format_quantity(ICP1_MANNITOL_MAX)})."
+    ),
+)
+
+# SEIZ-1: PRN once, offered selected (one per line pre-selected).
+FIRST_LINE_PRN = f"a seizure lasting {SEIZ1_SEIZURE_MINUTES} minutes or longer"
+SECOND_LINE_PRN = "a seizure that continues after a benzodiazepine"
+_SEIZ1 = {"rule": SEIZ1, "frequency": "once", "section": Section.SEIZURE}
+_BENZO = {**_SEIZ1, "prn": FIRST_LINE_PRN, "drug_classes": ("benzodiazepine",)}
+_BENZO_NOTES = (CHOOSE_BENZO_NOTE, REPEAT_NOTE)
+SEIZ1_RECORDS = (
+    # SEIZ-1: lorazepam 0.1 mg/kg IV, maximum 4 mg.
+    MedicationRule(
+        id=f"{SEIZ1.id}-LORAZEPAM",
+        product=LORAZEPAM,
+        per_kg=SEIZ1_LORAZEPAM_PER_KG,
+        maximum=SEIZ1_LORAZEPAM_MAX,
+        route="IV",
+        notes=_BENZO_NOTES,
+        instructions="(first line)",
+        **_BENZO,
+    ),
+    # SEIZ-1: midazolam 0.2 mg/kg IV, maximum 10 mg.
+    MedicationRule(
+        id=f"{SEIZ1.id}-MIDAZOLAM-IV",
+        product=MIDAZOLAM,
+        per_kg=SEIZ1_MIDAZOLAM_IV_PER_KG,
+        maximum=SEIZ1_MIDAZOLAM_MAX,
+        route="IV",
+        selected=False,
+        notes=_BENZO_NOTES,
+        instructions="(first line, alternative to lorazepam)",
+        **_BENZO,
+    ),
+    # SEIZ-1: midazolam 0.3 mg/kg IM, maximum 10 mg.
+    MedicationRule(
+        id=f"{SEIZ1.id}-MIDAZOLAM-IM",
+        product=MIDAZOLAM,
+        per_kg=SEIZ1_MIDAZOLAM_IM_PER_KG,
+        maximum=SEIZ1_MIDAZOLAM_MAX,
+        route="IM",
+        selected=False,
+        notes=_BENZO_NOTES,
+        instructions="(first line, IM alternative)",
+        **_BENZO,
+    ),
+    # SEIZ-1: levetiracetam 60 mg/kg IV once, maximum 4,500 mg (second line, preferred).
+    MedicationRule(
+        id=f"{SEIZ1.id}-LEVETIRACETAM",
+        product=LEVETIRACETAM,
+        per_kg=SEIZ1_LEVETIRACETAM_PER_KG,
+        maximum=SEIZ1_LEVETIRACETAM_MAX,
+        route="IV",
+        prn=SECOND_LINE_PRN,
+        notes=(VALPROATE_NOTE, FEWEST_DRUGS_NOTE),
+        instructions="(second line, preferred)",
+        **_SEIZ1,
+    ),
+    # SEIZ-1: fosphenytoin 20 mg PE/kg IV once, maximum 1,500 mg PE (second line, alternative).
+    MedicationRule(
+        id=f"{SEIZ1.id}-FOSPHENYTOIN",
+        product=FOSPHENYTOIN,
+        per_kg=SEIZ1_FOSPHENYTOIN_PER_KG,
+        maximum=SEIZ1_FOSPHENYTOIN_MAX,
+        route="IV",
+        prn=SECOND_LINE_PRN,
+        selected=False,
+        drug_classes=("phenytoin", "hydantoin"),
+        notes=(FOSPHENYTOIN_RATE_NOTE, VALPROATE_NOTE, FEWEST_DRUGS_NOTE),
+        instructions="(second line, alternative to levetiracetam)",
+        **_SEIZ1,
+    ),
+)
+
+# ICP-1: 3% sodium chloride bolus 6.5-10 mL/kg IV PRN (ordered at 6.5 mL/kg, the range on the
+# line); hold if serum osmolarity is 360 mOsm/L or more; offered unselected.
+ICP1_HOLD = f"hold if serum osmolarity is {ICP1_HOLD_OSMOLARITY} mOsm/L or more"
+ICP1_SALINE = MedicationRule(
+    id=f"{ICP1.id}-SALINE",
+    rule=ICP1,
+    product=HYPERTONIC_SALINE,
+    per_kg=ICP1_SALINE_LOW_PER_KG,
+    route="IV",
+    frequency="as needed",
+    prn=f"raised intracranial pressure; {ICP1_HOLD}",
+    section=Section.ICP,
+    selected=False,
+    notes=(
+        "Infusion time per prescriber: ICP-1 gives none.",
+        # ICP-1 context (Silverman 2025).
+        "91% of deaths in the US cohort were cerebral herniation, median day 3 (Silverman 2025).",
+    ),
+)
+# ICP-1: mannitol 0.25-1 g/kg, low confidence: the dose per kg only from the profile.
+ICP1_MANNITOL = MedicationRule(
+    id=f"{ICP1.id}-MANNITOL",
+    rule=ICP1,
+    product=MANNITOL,
+    route="IV",
+    frequency="as needed",
+    prn="raised intracranial pressure",
+    section=Section.ICP,
+    selected=False,
+    drug_classes=("osmotic diuretic",),
+    notes=("Dose per institution profile; ICP-1 rates mannitol low confidence.",),
+    sources=(
+        "Kochanek 2012, Pediatr Crit Care Med (TBI), low confidence",
+        "per institution profile",
+    ),
+)
 
 
 @hookimpl
 def orderset_rules() -> list[Rule]:
-    return [
-        Rule("SUP-1", "Supportive care: nursing, monitoring, consults", "partial"),
-        Rule("LAB-1", "Labs and imaging", "partial"),
-        Rule("SEIZ-1", "Seizure rescue", "confirmed"),
-        Rule("ICP-1", "Raised intracranial pressure: hyperosmolar therapy", "partial"),
-    ]
+    return [SUP1, LAB1, SEIZ1, ICP1]
 
 
 @hookimpl
@@ -227,25 +364,25 @@ def orderset_orders(context: BuildContext) -> list[Order]:
 
 def _plain(
     order_id: str,
-    rule_id: str,
+    rule: Rule,
     kind: OrderKind,
     section: Section,
     text: str,
-    evidence: Evidence,
     *,
+    evidence: Evidence | None = None,
     selected: bool = True,
     frequency: str | None = None,
     notes: tuple[str, ...] = (),
 ) -> Order:
-    """A non-medication order (nursing, lab, imaging, consult, procedure)."""
+    """A non-medication order (nursing, lab, imaging, consult, procedure) of `rule`."""
     return Order(
         id=order_id,
-        rule_id=rule_id,
+        rule_id=rule.id,
         kind=kind,
         section=section,
         selected=selected,
         text=text,
-        evidence=evidence,
+        evidence=evidence or rule.evidence,
         frequency=frequency,
         notes=notes,
     )
@@ -289,7 +426,7 @@ def _sup1(context: BuildContext) -> list[Order]:
         ),
     ]
     orders = [
-        _plain(f"SUP-1-{suffix}", "SUP-1", kind, Section.ADMISSION, text, SUP1_EVIDENCE, notes=n)
+        _plain(f"{SUP1.id}-{suffix}", SUP1, kind, Section.ADMISSION, text, notes=n)
         for suffix, kind, text, n in nursing
     ]
     for suffix, text in (
@@ -297,17 +434,15 @@ def _sup1(context: BuildContext) -> list[Order]:
         ("CRITICAL-CARE", "Consult critical care"),
         ("INFECTIOUS-DISEASES", "Consult infectious diseases"),
     ):
-        orders.append(
-            _plain(f"SUP-1-{suffix}", "SUP-1", "consult", Section.CONSULTS, text, SUP1_EVIDENCE)
-        )
+        orders.append(_plain(f"{SUP1.id}-{suffix}", SUP1, "consult", Section.CONSULTS, text))
     orders.append(
         _plain(
-            "SUP-1-GENETICS",
-            "SUP-1",
+            f"{SUP1.id}-GENETICS",
+            SUP1,
             "consult",
             Section.CONSULTS,
             "Consult genetics for RANBP2 testing in survivors and family",
-            SUP1_GENETICS_EVIDENCE,
+            evidence=Evidence(grade=SUP1.grade, sources=("Silverman 2025, JAMA 334:692",)),
             selected=False,
             notes=("Never delay treatment for genetic testing.",),
         )
@@ -356,12 +491,11 @@ def _lab1(context: BuildContext) -> list[Order]:
     ]
     orders = [
         _plain(
-            f"LAB-1-{suffix}",
-            "LAB-1",
+            f"{LAB1.id}-{suffix}",
+            LAB1,
             "lab",
             Section.LABS,
             text,
-            LAB1_EVIDENCE,
             selected=False,
             frequency=frequency,
             notes=notes,
@@ -370,12 +504,11 @@ def _lab1(context: BuildContext) -> list[Order]:
     ]
     orders.append(
         _plain(
-            "LAB-1-MRI",
-            "LAB-1",
+            f"{LAB1.id}-MRI",
+            LAB1,
             "imaging",
             Section.IMAGING,
             "Urgent MRI brain (CT head if MRI is unavailable)",
-            LAB1_EVIDENCE,
             selected=False,
         )
     )
@@ -385,137 +518,15 @@ def _lab1(context: BuildContext) -> list[Order]:
 # ---- SEIZ-1 ---------------------------------------------------------------------------------
 
 
-def _dose(
-    context: BuildContext, product: Product, per_kg: pint.Quantity, maximum: pint.Quantity
-) -> Calculation:
-    label = product.dose_unit if product.dose_unit != "mg" else None
-    return weight_based_dose(
-        per_kg,
-        context.weight_kg,
-        unit=units.drug_unit(product.dose_unit),
-        increment=product.increment,
-        maximum=maximum,
-        label=label,
-    )
-
-
-def _seizure_medication(
-    context: BuildContext,
-    *,
-    order_id: str,
-    product_key: str,
-    per_kg: pint.Quantity,
-    maximum: pint.Quantity,
-    route: str,
-    prn: str,
-    line: str,
-    selected: bool,
-    drug_classes: tuple[str, ...],
-    notes: tuple[str, ...],
-) -> Order:
-    product = context.product(product_key)
-    calc = _dose(context, product, per_kg, maximum)
-    dose_text = format_quantity(calc.given, product.dose_unit)
-    return medication_order(
-        product,
-        calc,
-        id=order_id,
-        rule_id="SEIZ-1",
-        section=Section.SEIZURE,
-        selected=selected,
-        text=f"{product.drug} {dose_text} {route} once, as needed for {prn} ({line})",
-        evidence=SEIZ1_EVIDENCE,
-        drug=product.drug,
-        drug_classes=drug_classes,
-        route=route,
-        frequency="once",
-        prn=prn,
-        notes=notes,
-    )
-
-
 def _seiz1(context: BuildContext) -> list[Order]:
-    first = f"a seizure lasting {SEIZ1_SEIZURE_MINUTES} minutes or longer"
-    second = "a seizure that continues after a benzodiazepine"
-    benzo = ("benzodiazepine",)
-    choose_benzo = "Choose one benzodiazepine: lorazepam IV, midazolam IV or midazolam IM."
     return [
-        _seizure_medication(
-            context,
-            order_id="SEIZ-1-LORAZEPAM",
-            product_key=LORAZEPAM,
-            per_kg=SEIZ1_LORAZEPAM_PER_KG,
-            maximum=SEIZ1_LORAZEPAM_MAX,
-            route="IV",
-            prn=first,
-            line="first line",
-            selected=True,
-            drug_classes=benzo,
-            notes=(choose_benzo, REPEAT_NOTE),
-        ),
-        _seizure_medication(
-            context,
-            order_id="SEIZ-1-MIDAZOLAM-IV",
-            product_key=MIDAZOLAM,
-            per_kg=SEIZ1_MIDAZOLAM_IV_PER_KG,
-            maximum=SEIZ1_MIDAZOLAM_MAX,
-            route="IV",
-            prn=first,
-            line="first line, alternative to lorazepam",
-            selected=False,
-            drug_classes=benzo,
-            notes=(choose_benzo, REPEAT_NOTE),
-        ),
-        _seizure_medication(
-            context,
-            order_id="SEIZ-1-MIDAZOLAM-IM",
-            product_key=MIDAZOLAM,
-            per_kg=SEIZ1_MIDAZOLAM_IM_PER_KG,
-            maximum=SEIZ1_MIDAZOLAM_MAX,
-            route="IM",
-            prn=first,
-            line="first line, IM alternative",
-            selected=False,
-            drug_classes=benzo,
-            notes=(choose_benzo, REPEAT_NOTE),
-        ),
-        _seizure_medication(
-            context,
-            order_id="SEIZ-1-LEVETIRACETAM",
-            product_key=LEVETIRACETAM,
-            per_kg=SEIZ1_LEVETIRACETAM_PER_KG,
-            maximum=SEIZ1_LEVETIRACETAM_MAX,
-            route="IV",
-            prn=second,
-            line="second line, preferred",
-            selected=True,
-            drug_classes=(),
-            notes=(VALPROATE_NOTE, FEWEST_DRUGS_NOTE),
-        ),
-        _seizure_medication(
-            context,
-            order_id="SEIZ-1-FOSPHENYTOIN",
-            product_key=FOSPHENYTOIN,
-            per_kg=SEIZ1_FOSPHENYTOIN_PER_KG,
-            maximum=SEIZ1_FOSPHENYTOIN_MAX,
-            route="IV",
-            prn=second,
-            line="second line, alternative to levetiracetam",
-            selected=False,
-            drug_classes=("phenytoin", "hydantoin"),
-            notes=(
-                "Infuse no faster than the product label's maximum rate; never a rapid push.",
-                VALPROATE_NOTE,
-                FEWEST_DRUGS_NOTE,
-            ),
-        ),
+        *(order_from_rule(record, context) for record in SEIZ1_RECORDS),
         _plain(
-            "SEIZ-1-EEG",
-            "SEIZ-1",
+            f"{SEIZ1.id}-EEG",
+            SEIZ1,
             "procedure",
             Section.SEIZURE,
             "Continuous EEG monitoring",
-            SEIZ1_EVIDENCE,
             notes=(FEWEST_DRUGS_NOTE,),
         ),
     ]
@@ -526,81 +537,35 @@ def _seiz1(context: BuildContext) -> list[Order]:
 
 def _icp1(context: BuildContext) -> list[Order]:
     saline = context.product(HYPERTONIC_SALINE)
-    unit = units.drug_unit(saline.dose_unit)
-    low = weight_based_dose(
-        ICP1_SALINE_LOW_PER_KG, context.weight_kg, unit=unit, increment=saline.increment
-    )
-    high = weight_based_dose(
-        ICP1_SALINE_HIGH_PER_KG, context.weight_kg, unit=unit, increment=saline.increment
-    )
+    low = rule_calculation(ICP1_SALINE, context)
+    # ICP-1: the upper end of the range, 10 mL/kg, for the range printed on the line.
+    high = rule_calculation(ICP1_SALINE, context, per_kg=ICP1_SALINE_HIGH_PER_KG)
     low_text = format_quantity(low.given, saline.dose_unit)
     high_text = format_quantity(high.given, saline.dose_unit)
     low_per_kg = format_quantity(ICP1_SALINE_LOW_PER_KG)
     high_per_kg = format_quantity(ICP1_SALINE_HIGH_PER_KG)
-    hold = f"hold if serum osmolarity is {ICP1_HOLD_OSMOLARITY} mOsm/L or more"
     orders = [
-        medication_order(
-            saline,
-            low,
-            id="ICP-1-SALINE",
-            rule_id="ICP-1",
-            section=Section.ICP,
-            selected=False,
-            text=(
-                f"sodium chloride 3% {low_text} ({low_per_kg}) IV bolus, as needed for raised"
-                f" intracranial pressure; range {low_per_kg} to {high_per_kg} ({low_text} to"
-                f" {high_text}); {hold}"
+        order_from_rule(
+            ICP1_SALINE,
+            context,
+            calculation=low,
+            instructions=(
+                f"(3% solution, bolus of {low_per_kg}; range {low_per_kg} to {high_per_kg}:"
+                f" {low_text} to {high_text})"
             ),
-            evidence=ICP1_EVIDENCE,
-            drug="sodium chloride",
-            route="IV",
-            frequency="as needed",
-            prn=f"raised intracranial pressure; {hold}",
-            notes=(
-                f"Upper end of the range: {high.text}.",
-                "Infusion time per prescriber: ICP-1 gives none.",
-                # ICP-1 context (Silverman 2025).
-                "91% of deaths in the US cohort were cerebral herniation, median day 3"
-                " (Silverman 2025).",
-            ),
+            notes=(f"Upper end of the range: {high.text}.", *ICP1_SALINE.notes),
         ),
         _plain(
-            "ICP-1-SODIUM-OSMOLARITY",
-            "ICP-1",
+            f"{ICP1.id}-SODIUM-OSMOLARITY",
+            ICP1,
             "lab",
             Section.ICP,
             f"Serum sodium and osmolarity {ICP1_CHECK_FREQUENCY} while 3% sodium chloride is used",
-            ICP1_EVIDENCE,
             selected=False,
             frequency=ICP1_CHECK_FREQUENCY,
         ),
     ]
     per_kg = context.setting(SECTION, "mannitol_g_per_kg")
     if per_kg is not None:
-        mannitol = context.product(MANNITOL)
-        calc = weight_based_dose(
-            per_kg,
-            context.weight_kg,
-            unit=units.drug_unit(mannitol.dose_unit),
-            increment=mannitol.increment,
-        )
-        dose_text = format_quantity(calc.given, mannitol.dose_unit)
-        orders.append(
-            medication_order(
-                mannitol,
-                calc,
-                id="ICP-1-MANNITOL",
-                rule_id="ICP-1",
-                section=Section.ICP,
-                selected=False,
-                text=f"mannitol {dose_text} IV, as needed for raised intracranial pressure",
-                evidence=ICP1_MANNITOL_EVIDENCE,
-                drug="mannitol",
-                drug_classes=("osmotic diuretic",),
-                route="IV",
-                frequency="as needed",
-                prn="raised intracranial pressure",
-                notes=("Dose per institution profile; ICP-1 rates mannitol low confidence.",),
-            )
-        )
+        orders.append(order_from_rule(ICP1_MANNITOL, context, per_kg=per_kg))
     return orders

@@ -169,7 +169,8 @@ def test_adult_110_kg_creatinine_clearance_about_40_gives_30_mg_twice_daily():
     s = build(case_data(**ADULT, serum_creatinine="3.4 mg/dL"))
     o = order(s, "OSE-1")
     assert s.renal.display_value == "40.4"
-    assert o.text.startswith("oseltamivir 30 mg (5 mL of 6 mg/mL suspension)")
+    assert o.text.startswith("oseltamivir 30 mg enteral (PO or NG) twice daily")
+    assert "(5 mL of 6 mg/mL suspension per dose)" in o.text
     assert "twice daily" in o.text
     # a woman: 40.44 x 0.85 = 34.38 mL/min, the same band
     woman = build(case_data(**{**ADULT, "sex": "female"}, serum_creatinine="3.4 mg/dL"))

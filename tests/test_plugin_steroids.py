@@ -220,7 +220,11 @@ def test_taper_dose_from_profile(age_months, weight, given, capped):
     assert o.evidence.sources == ("per institution profile",)
     assert o.frequency == "once daily" and o.duration == "4 weeks"
     assert o.text.startswith(f"prednisolone {given} mg enteral (PO or NG) once daily")
-    assert "taper per clinician over 4 weeks" in o.text
+    # The line is composed by the engine: the taper's 4 weeks are its duration.
+    assert o.text == (
+        f"prednisolone {given} mg enteral (PO or NG) once daily for 4 weeks, starting dose;"
+        " begin after the methylprednisolone pulse and taper per clinician"
+    )
 
 
 def test_twice_daily_taper_doubles_the_daily_dose():

@@ -1,6 +1,6 @@
 """The plugin API: the one import a rule plugin needs.
 
-    from orderset.plugin import BuildContext, Order, Section, hookimpl, medication_order
+    from orderset.plugin import BuildContext, MedicationRule, Section, hookimpl, order_from_rule
 
 Everything named in `__all__` is the stable surface for plugin authors (built-in and
 third-party alike); anything imported from deeper modules may move between releases. The hook
@@ -36,10 +36,16 @@ from orderset.model import (
     Section,
     TitrationStep,
 )
-from orderset.orders import daily_dose, medication_order
+from orderset.orders import (
+    daily_dose,
+    dose_label,
+    medication_order,
+    order_from_rule,
+    rule_calculation,
+)
 from orderset.plugin.hookspecs import hookimpl, hookspec
 from orderset.renderers import Renderer
-from orderset.rules import Rule
+from orderset.rules import DoseBand, MedicationRule, Rule
 from orderset.settings import Setting, Settings
 from orderset.vocab import FREQUENCIES, ROUTES
 
@@ -50,8 +56,10 @@ __all__ = [
     "Band",
     "BuildContext",
     "Calculation",
+    "DoseBand",
     "Evidence",
     "InputError",
+    "MedicationRule",
     "Order",
     "OrderKind",
     "OrderSet",
@@ -66,14 +74,17 @@ __all__ = [
     "Settings",
     "TitrationStep",
     "daily_dose",
+    "dose_label",
     "fixed_dose",
     "format_number",
     "format_quantity",
     "hookimpl",
     "hookspec",
     "medication_order",
+    "order_from_rule",
     "pump_rate",
     "round_to_increment",
+    "rule_calculation",
     "select_band",
     "to_decimal",
     "units",
