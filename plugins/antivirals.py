@@ -135,7 +135,7 @@ OSE2 = Rule(
 )
 
 # OSE-1 records: one per dose form; the code picks one (age, renal function, dialysis).
-_OSE1 = {
+_OSE1: dict[str, Any] = {
     "rule": OSE1,
     "product": OSELTAMIVIR,
     "route": ENTERAL,
@@ -187,7 +187,7 @@ OSE1_HEMODIALYSIS = MedicationRule(
 )
 
 # OSE-2 records: single IV dose over 15-30 minutes (30 by default).
-_OSE2 = {
+_OSE2: dict[str, Any] = {
     "rule": OSE2,
     "product": PERAMIVIR,
     "route": "IV",

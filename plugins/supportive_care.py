@@ -20,6 +20,8 @@ Selection, decided here and explained because the rules leave room:
 
 from __future__ import annotations
 
+from typing import Any
+
 import pint
 
 from orderset.plugin import (
@@ -157,8 +159,8 @@ ICP1 = Rule(
 # SEIZ-1: PRN once, offered selected (one per line pre-selected).
 FIRST_LINE_PRN = f"a seizure lasting {SEIZ1_SEIZURE_MINUTES} minutes or longer"
 SECOND_LINE_PRN = "a seizure that continues after a benzodiazepine"
-_SEIZ1 = {"rule": SEIZ1, "frequency": "once", "section": Section.SEIZURE}
-_BENZO = {**_SEIZ1, "prn": FIRST_LINE_PRN, "drug_classes": ("benzodiazepine",)}
+_SEIZ1: dict[str, Any] = {"rule": SEIZ1, "frequency": "once", "section": Section.SEIZURE}
+_BENZO: dict[str, Any] = {**_SEIZ1, "prn": FIRST_LINE_PRN, "drug_classes": ("benzodiazepine",)}
 _BENZO_NOTES = (CHOOSE_BENZO_NOTE, REPEAT_NOTE)
 SEIZ1_RECORDS = (
     # SEIZ-1: lorazepam 0.1 mg/kg IV, maximum 4 mg.
