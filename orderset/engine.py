@@ -124,7 +124,10 @@ def build_order_set(
 
     orders = [_with_line(_checked(order, case)) for order in host.orders(context)]
     _refuse_duplicate_ids(orders)
+    proposed = {o.id: o for o in orders}
     orders, allergy_alerts = allergies.screen(orders, case.patient.allergies)
+    orders = _without_orphans(orders)
+    removed = tuple(o for oid, o in proposed.items() if oid not in {x.id for x in orders})
     orders = [_apply_selection(order, settings) for order in orders]
     plugin_rank = {p.name: i for i, p in enumerate(host.plugins)}
     orders.sort(key=lambda o: (o.section.rank, plugin_rank[o.plugin]))
@@ -163,7 +166,7 @@ def build_order_set(
         renal=context.renal,
         settings=settings,
         rules=(*engine_rules(), *host.rules()),
-        timing=timing(case, ordered),
+        timing=timing(case, ordered, removed),
         governance=approval,
     )
 
@@ -241,6 +244,18 @@ def _with_line(order: Order) -> Order:
             " leave `text` empty and put any extra words in `instructions`",
         )
     return attrs.evolve(order, text=line)
+
+
+def _without_orphans(orders: list[Order]) -> list[Order]:
+    """Orders that exist for another order (`depends_on`) go when that order is not in the
+    set: no glucose checks "during the methylprednisolone pulse" without the pulse."""
+    kept = list(orders)
+    while True:
+        ids = {o.id for o in kept}
+        still = [o for o in kept if o.depends_on is None or o.depends_on in ids]
+        if len(still) == len(kept):
+            return kept
+        kept = still
 
 
 def _refuse_duplicate_ids(orders: list[Order]) -> None:

@@ -26,16 +26,22 @@ def medication_line(
     duration: str | None = None,
     instructions: str = "",
     daily: str | None = None,
+    strength: str = "",
+    dose_detail: str = "",
 ) -> str:
     """ "methylprednisolone 425 mg IV once daily for 3 days, infuse over 60 minutes".
 
+    `strength` follows the drug ("sodium chloride 3% 142 mL") and `dose_detail` the dose
+    ("30 mg (5 mL of 6 mg/mL suspension)"), so neither can be missed at the start of the line.
     `daily` is the dose per day, printed after the frequency for a rule with a maximum per day
     ("anakinra 28 mg IV every 6 hours (112 mg per day)"). A duration of "per ..." reads
     "; duration per clinician"; a single dose given "once" says nothing more. Instructions in
     parentheses follow the line directly ("... once (first line)"); other instructions follow
     a comma.
     """
-    parts = [drug, dose]
+    parts = [f"{drug} {strength}" if strength else drug, dose]
+    if dose_detail:
+        parts.append(f"({dose_detail})")
     if route:
         parts.append(route)
     if frequency and not (prn and frequency == "as needed"):
@@ -67,6 +73,8 @@ def order_line(order: Order) -> str:
         prn=order.prn,
         duration=order.duration,
         instructions=order.instructions,
+        strength=order.strength,
+        dose_detail=order.dose_detail,
         daily=(
             format_quantity(order.daily_dose, order.dose_unit)
             if order.daily_maximum is not None and order.daily_dose is not None

@@ -152,6 +152,9 @@ def _make_converter() -> cattrs.Converter:
             height=measured(units.HEIGHT_UNITS, "height"),
             serum_creatinine=measured(units.CREATININE_UNITS, "serum creatinine"),
             hematocrit=measured(units.HEMATOCRIT_UNITS, "hematocrit"),
+            gestational_age_at_birth=measured(
+                units.GESTATIONAL_AGE_UNITS, "gestational age at birth"
+            ),
         ),
     )
     conv.register_structure_hook(
@@ -233,6 +236,10 @@ WEIGHT_BOUNDS_BY_AGE: tuple[tuple[int, Decimal, Decimal], ...] = (
 HEIGHT_BOUNDS_CM = (Decimal(25), Decimal(250))
 CREATININE_BOUNDS_MG_DL = (Decimal("0.05"), Decimal(25))
 HEMATOCRIT_BOUNDS_PERCENT = (Decimal(5), Decimal(75))
+#: patient.gestational_age_at_birth: 22 to 44 weeks is plausible (issue 11; not a clinical rule).
+GESTATIONAL_AGE_BOUNDS_WEEKS = (Decimal(22), Decimal(44))
+#: clinical.methylprednisolone_days_given: a pulse is at most 5 days (MP-1).
+MAX_PULSE_DAYS = 5
 PLATELET_BOUNDS_G_L = (Decimal(0), Decimal(3000))
 CSF_PROTEIN_BOUNDS_MG_DL = (Decimal(0), Decimal(3000))
 MAX_AGE_YEARS = 120
@@ -323,6 +330,23 @@ def _derive(doc: CaseDocument, now: dt.datetime | None) -> Case:
         )
         _check_range(
             "clinical.csf_protein", prot, CSF_PROTEIN_BOUNDS_MG_DL, f"{format_number(prot)} mg/dL"
+        )
+
+    if patient.gestational_age_at_birth is not None:
+        weeks = units.to_decimal(patient.gestational_age_at_birth, units.week).quantize(
+            _TENTH, ROUND_HALF_UP
+        )
+        _check_range(
+            "patient.gestational_age_at_birth",
+            weeks,
+            GESTATIONAL_AGE_BOUNDS_WEEKS,
+            f"{format_number(weeks)} weeks",
+        )
+    days_given = clinical.methylprednisolone_days_given
+    if days_given is not None and not 0 <= days_given <= MAX_PULSE_DAYS:
+        raise InputError(
+            "clinical.methylprednisolone_days_given",
+            f"{days_given} is outside 0 to {MAX_PULSE_DAYS} (a pulse is at most 5 days)",
         )
 
     if clinical.neuro_onset > assessed:

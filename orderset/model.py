@@ -80,6 +80,8 @@ class Patient:
     height: pint.Quantity | None = None
     serum_creatinine: pint.Quantity | None = None
     hematocrit: pint.Quantity | None = None
+    #: Weeks of gestation at birth, for preterm infants (OSE-1 bands by postmenstrual age).
+    gestational_age_at_birth: pint.Quantity | None = None
 
 
 @frozen
@@ -100,6 +102,8 @@ class Clinical:
     enteral_route_available: bool
     platelets: pint.Quantity | None = None
     csf_protein: pint.Quantity | None = None
+    #: Methylprednisolone pulse days already given before this order set (MP-1; 0-5).
+    methylprednisolone_days_given: int | None = None
 
 
 @frozen
@@ -235,6 +239,14 @@ class Order:
     #: Hours from neurologic onset within which the order should start (MP-1, TCZ-1: 24); the
     #: engine turns these into the order set's timing statement.
     start_within_hours: Decimal | None = None
+    #: The order id this order exists for (MP-1's glucose checks depend on "MP-1"): when that
+    #: order is not in the set (allergy, disabled plugin) the engine removes this one too.
+    depends_on: str | None = None
+    #: Printed right after the drug name: the strength or form a pharmacist must not miss
+    #: ("3%" for sodium chloride 3%).
+    strength: str = ""
+    #: Printed right after the dose: how to measure it ("5 mL of 6 mg/mL suspension").
+    dose_detail: str = ""
     plugin: str = ""
     plugin_version: str = ""
 

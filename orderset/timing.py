@@ -40,17 +40,21 @@ def _names(orders: Sequence[Order]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
 
 
-def timing(case: Case, orders: Sequence[Order]) -> Timing:
-    """The timing statement for `orders` (already screened and selected)."""
+def timing(case: Case, orders: Sequence[Order], removed: Sequence[Order] = ()) -> Timing:
+    """The timing statement for `orders` (already screened and selected). Timed orders a
+    plugin proposed but the engine removed (an allergy) are named with why, instead of being
+    counted down to."""
     hours = case.hours_since_onset
     elapsed = case.assessed_at - case.clinical.neuro_onset
     timed = [o for o in orders if o.start_within_hours is not None]
+    absent = [o for o in removed if o.start_within_hours is not None]
+    absent_text = f" {_names(absent)}: not ordered (allergy; see the alerts)." if absent else ""
     if not timed:
         return Timing(
             hours_since_onset=hours,
             window_hours=None,
             within_window=None,
-            text="No order in this set is timed from onset.",
+            text=("No order in this set is timed from onset." + absent_text).strip(),
         )
     window = min(o.start_within_hours for o in timed if o.start_within_hours is not None)
     selected = [o for o in timed if o.selected]
@@ -79,4 +83,5 @@ def timing(case: Case, orders: Sequence[Order]) -> Timing:
                 f"Past the {window_name} by {late}: {_names(offered)} offered; benefit is"
                 f" shown for starts within {hours_text(window)}"
             )
+    text = f"{text}.{absent_text}" if absent_text else text
     return Timing(hours_since_onset=hours, window_hours=window, within_window=within, text=text)

@@ -177,6 +177,10 @@ WEIGHT_LABELS: dict[UnitLike, str] = {kg: "kg", g: "g", lb: "lb", oz: "oz"}
 WEIGHT_UNITS = spellings({"kg": kg, "g": g, "lb": lb, "lbs": lb, "oz": oz})
 HEIGHT_UNITS = spellings({"cm": cm, "m": m, "in": inch, "mm": mm})
 CREATININE_UNITS = spellings({"mg/dL": mg_per_dL, "umol/L": umol_per_L})
+week = ureg.week
+#: patient.gestational_age_at_birth: weeks only ("34 weeks"); days-based spellings are not
+#: accepted so "34" can never be read as days.
+GESTATIONAL_AGE_UNITS = spellings({"weeks": week, "week": week, "wk": week})
 HEMATOCRIT_UNITS = spellings({"%": percent, "L/L": dimensionless})
 PLATELET_UNITS = spellings(
     {

@@ -77,7 +77,7 @@ def _build(*records, weight="14.2 kg", products=None, **overrides):
 
 
 def _mag(q) -> Decimal:
-    return Decimal(repr(q.magnitude))
+    return units.to_decimal(q, q.units)
 
 
 def test_per_kg_dose_is_capped_rounded_and_traced_to_its_rule():

@@ -120,8 +120,12 @@ def _order(o: Order) -> dict[str, Any]:
                 "preparation": _preparation(o.preparation),
                 "titration": [_titration(s) for s in o.titration],
                 "instructions": o.instructions,
+                "strength": o.strength,
+                "dose_detail": o.dose_detail,
             }
         )
+    if o.depends_on is not None:
+        doc["depends_on"] = o.depends_on
     if o.start_within_hours is not None:
         doc["start_within_hours"] = number(o.start_within_hours, 2)
     doc["notes"] = list(o.notes)
