@@ -173,7 +173,7 @@ def _parse(where: str, resource: Any) -> list[str]:
         return [f"{where}: resourceType {resource_type!r} is not one this project sends"]
     try:
         _model(resource_type).model_validate(resource)
-    except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+    except (ValueError, TypeError, KeyError) as exc:  # pydantic: ValueError; unknown type: KeyError
         first = str(exc).splitlines()
         return [f"{where} ({resource_type}): {' '.join(first[:3])}"]
     return []
