@@ -246,7 +246,7 @@ def _code_errors(doc: dict[str, Any]) -> Iterator[str]:
     full_urls = {e.get("fullUrl") for e in doc.get("entry") or [] if isinstance(e, dict)}
     for where, resource in _resources(doc):
         kind = resource.get("resourceType")
-        checker = _CHECKS.get(kind)
+        checker = _CHECKS.get(kind) if isinstance(kind, str) else None
         if checker is not None:
             checker(errors, f"{where} {kind}", resource)
         errors.extend(_reference_errors(f"{where} {kind}", resource, full_urls))

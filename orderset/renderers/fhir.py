@@ -177,7 +177,9 @@ def rate_quantity(q: pint.Quantity) -> dict[str, Any]:
     raise ValueError(f"no UCUM rate for {q.units}")
 
 
-def concept(system: str, code: str, display: str | None = None, text: str | None = None):
+def concept(
+    system: str, code: str, display: str | None = None, text: str | None = None
+) -> dict[str, Any]:
     coding: dict[str, str] = {"system": system, "code": code}
     if display:
         coding["display"] = display
