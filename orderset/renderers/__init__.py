@@ -75,6 +75,13 @@ BUILTIN_RENDERERS: tuple[Renderer, ...] = (
         description="HL7 v2.5.1 batch: OMP^O09 (medications) and OMG^O19 (other orders)",
     ),
     Renderer(
+        "fhir",
+        "application/fhir+json",
+        "fhir.json",
+        target="orderset.renderers.fhir:render",
+        description="FHIR R4 Bundle: RequestGroup (CPG order set) with its requests",
+    ),
+    Renderer(
         "html",
         "text/html",
         "html",
