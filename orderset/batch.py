@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -18,6 +21,7 @@ from typing import TYPE_CHECKING, TextIO
 from attrs import frozen
 
 from orderset.errors import InputError, PluginError
+from orderset.output import remove_stale_temporaries
 from orderset.renderers import renderers
 
 if TYPE_CHECKING:
@@ -114,6 +118,8 @@ def run(
 
     if jobs:
         renderer(jobs[0].fmt)  # import the renderer before forking: warm workers
+    for folder in {job.output.parent for job in jobs}:
+        remove_stale_temporaries(folder)
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
     bar = _Progress(len(jobs), progress)
     if workers == 1:
@@ -123,12 +129,63 @@ def run(
             yield result
     else:
         ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=ctx,
+            initializer=_worker_init,
+            initargs=(os.getpid(),),
+        )
+        try:
             chunk = max(1, len(jobs) // (workers * 8))
             for job, result in zip(jobs, pool.map(_build_one, jobs, chunksize=chunk), strict=True):
                 bar.step(job.case.name)
                 yield result
+        except BaseException:
+            # Ctrl-C or an error in the parent: stop the workers now, not after the queue.
+            _stop(pool)
+            bar.done()
+            raise
+        pool.shutdown(wait=True)
     bar.done()
+
+
+def _worker_init(parent: int) -> None:
+    """In each worker: leave Ctrl-C to the parent (one message, not one traceback per
+    worker) and die with the parent, even when it is killed with SIGKILL."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    watchdog = threading.Thread(target=_watch_parent, args=(parent,), daemon=True)
+    watchdog.start()
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel sends SIGKILL to this process when its parent exits."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+
+
+def _watch_parent(parent: int) -> None:
+    """Elsewhere (and as a second guard): exit once the parent is gone."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    # The executor forgets its processes on shutdown, so take them first. (`_processes` is
+    # private: concurrent.futures has no public way to stop running workers at once.)
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.kill()
+    for process in processes:
+        process.join(timeout=2)
 
 
 class _Progress:

@@ -22,6 +22,8 @@ from orderset.renderers import BUILTIN_FORMATS, Renderer, renderers
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 EXIT_NOT_ACCEPTED = 3
+#: Ctrl-C: 128 + SIGINT, as a shell reports it.
+EXIT_INTERRUPTED = 130
 EXAMPLE_PREFIX = "example:"
 
 
@@ -73,7 +75,9 @@ def make_parser() -> argparse.ArgumentParser:
         help=f"{', '.join(BUILTIN_FORMATS)}, or a format a plugin adds (default: json)",
     )
     build.add_argument(
-        "-o", "--output", help="output file, or a directory for several cases (default: stdout)"
+        "-o",
+        "--output",
+        help="output file ('-' for stdout), or a directory for several cases (default: stdout)",
     )
     build.add_argument(
         "-j", "--jobs", type=int, default=None, help="worker processes for several cases"
@@ -154,22 +158,25 @@ def _retries(text: str) -> int:
 def _cmd_build(args: argparse.Namespace) -> int:
     from orderset.engine import build_order_set
     from orderset.loader import load_case
-    from orderset.output import write_atomic
+    from orderset.output import check_target, write_atomic
     from orderset.plugin.host import make_host
     from orderset.renderers import render
 
-    if len(args.cases) > 1 or (args.output and Path(args.output).is_dir()):
+    output = None if args.output in (None, "-") else args.output
+    if len(args.cases) > 1 or (output and os.path.isdir(output)):
         return _build_batch(args)
-    if args.format == "pdf" and not args.output and sys.stdout.isatty():
+    if args.format == "pdf" and not output and sys.stdout.isatty():
         raise InputError("-o", "a PDF cannot be shown on a terminal; give a file (-o sheet.pdf)")
+    if output:
+        check_target(output)  # before any work: a refused target costs nothing
     case = load_case(resolve_case_path(args.cases[0]))
     host = make_host(disable=args.disable, continue_on_error=args.skip_broken_plugins)
     extra = host.renderers()
     _check_format(args.format, extra)
     order_set = build_order_set(case, profile=args.profile, host=host)
     data = render(order_set, args.format, extra)
-    if args.output:
-        write_atomic(args.output, data)
+    if output:
+        write_atomic(output, data)
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
@@ -306,6 +313,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
     except BrokenPipeError:  # pragma: no cover - output piped into `head`
         return EXIT_OK
+    except KeyboardInterrupt:
+        print(
+            "orderset: interrupted (no partial file is left; finished files are kept)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     except Exception as exc:
         if os.environ.get("ORDERSET_DEBUG"):
             raise

@@ -25,7 +25,9 @@ SEGMENT_END = "\r"
 #: subcomponents), a list of repetitions, or None for empty.
 Value = str | tuple[Any, ...] | list[Any] | None
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+#: Control characters, and the Unicode line breaks (U+0085, U+2028, U+2029) that readers such
+#: as python-hl7 split lines on: each run becomes one space.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
 
 
 #: hl7apy's (and the standard's) maximum lengths of the text data types used below.

@@ -16,9 +16,10 @@ and the messages after it are reported as not sent.
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from attrs import frozen
 
@@ -133,10 +134,57 @@ def _read_frame(sock: socket.socket, timeout: float) -> bytes:
             raise TransportError("the reply is not an MLLP frame (no end block in 1 MiB)")
 
 
+def _resolve(host: str, port: int, timeout: float) -> list[tuple[Any, ...]]:
+    """getaddrinfo with a time limit: the system resolver has none of its own, and a DNS
+    server that never answers held `send --timeout 1` for 10 s per attempt. The lookup runs in
+    a daemon thread; past the limit it is abandoned and the attempt fails."""
+    found: dict[str, Any] = {}
+
+    def lookup() -> None:
+        try:
+            found["addresses"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            found["error"] = exc
+
+    worker = threading.Thread(target=lookup, name=f"resolve {host}", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise TransportError(f"cannot resolve {host}: no answer within {timeout:g} s")
+    if "error" in found:
+        exc = found["error"]
+        raise TransportError(f"cannot resolve {host}: {exc.strerror or exc}")
+    addresses: list[tuple[Any, ...]] = found["addresses"]
+    return addresses
+
+
+def _connect(host: str, port: int, timeout: float) -> socket.socket:
+    """A connection within `timeout` seconds in all, name resolution included."""
+    deadline = time.monotonic() + timeout
+    last: OSError | None = None
+    for family, kind, proto, _, address in _resolve(host, port, timeout):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        sock = socket.socket(family, kind, proto)
+        sock.settimeout(remaining)
+        try:
+            sock.connect(address)
+        except OSError as exc:
+            sock.close()
+            last = exc
+            continue
+        sock.settimeout(timeout)
+        return sock
+    if last is None or isinstance(last, TimeoutError):
+        raise TimeoutError("timed out")
+    raise last
+
+
 def exchange(host: str, port: int, message: bytes, timeout: float) -> Ack:
     """Send one framed message on a new connection and return its acknowledgement."""
     try:
-        sock = socket.create_connection((host, port), timeout=timeout)
+        sock = _connect(host, port, timeout)
     except OSError as exc:
         reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
         raise TransportError(f"cannot connect to {host}:{port}: {reason}") from None
