@@ -219,7 +219,7 @@ ICP1 = Rule(
         " protocol, with an alert). Continuous 3% infusion"
         f" ({format_quantity(ICP1_INFUSION_LOW_PER_KG_H, 'mL/kg/h')} to"
         f" {format_quantity(ICP1_INFUSION_HIGH_PER_KG_H, 'mL/kg/h')}, a rate range in mL/h)"
-        " and 23.4% sodium chloride (central line, refractory intracranial hypertension only)"
+        " and 23.4% sodium chloride (central line, refractory raised intracranial pressure only)"
         " only when the profile enables them, offered unselected; mannitol only when the"
         f" profile gives its dose per kg ({format_quantity(ICP1_MANNITOL_MIN)} to"
         f" {format_quantity(ICP1_MANNITOL_MAX)})."
