@@ -14,30 +14,45 @@ Selection, decided here and explained because the rules leave room:
   benzodiazepines or two second-line drugs ticked at once: lorazepam IV (named first) and
   levetiracetam (named "preferred"); midazolam IV, midazolam IM and fosphenytoin are offered
   unselected alternatives. Continuous EEG is pre-selected.
-- ICP-1 hypertonic saline and its sodium/osmolarity checks are offered unselected (rule);
-  mannitol appears only when the profile gives its dose.
+- SEIZ-1 fosphenytoin's cardiac monitoring is offered with fosphenytoin: unselected, and
+  pre-selected only when the profile pre-selects fosphenytoin (by its order id or SEIZ-1); it
+  depends on the fosphenytoin order, so it goes when fosphenytoin does (allergy).
+- ICP-1 hypertonic saline is ONE bolus whose volume the prescriber writes within the printed
+  range (2 to 5 mL/kg in mL): the order carries no single volume (`dose` is None, the range is
+  in `dose_detail`), so no format sends a volume nobody prescribed. It and its sodium checks are
+  offered unselected (rule). Without a maximum single bolus in the profile, a patient 18 or
+  older or over 50 kg gets no computed range ("per institution protocol", with an alert). The
+  continuous 3% infusion and 23.4% sodium chloride appear only when the profile enables them;
+  mannitol only when the profile gives its dose.
 """
 
 from __future__ import annotations
 
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
+import attrs
 import pint
 
 from orderset.plugin import (
+    Alert,
     BuildContext,
+    Calculation,
     Evidence,
     MedicationRule,
     Order,
     OrderKind,
+    Preparation,
     Product,
     Rule,
     Section,
     Setting,
     Settings,
+    format_number,
     format_quantity,
     hookimpl,
     order_from_rule,
+    pump_rate,
     rule_calculation,
     units,
 )
@@ -48,6 +63,7 @@ MIDAZOLAM = "midazolam-inj"
 LEVETIRACETAM = "levetiracetam-iv"
 FOSPHENYTOIN = "fosphenytoin-iv"
 HYPERTONIC_SALINE = "sodium-chloride-3-percent-iv"
+CONCENTRATED_SALINE = "sodium-chloride-23-4-percent-iv"
 MANNITOL = "mannitol-iv"
 
 # SEIZ-1 first line, seizure 5 minutes or longer: lorazepam 0.1 mg/kg IV (maximum 4 mg) or
@@ -64,6 +80,12 @@ SEIZ1_LEVETIRACETAM_PER_KG = units.Quantity(60, units.mg_per_kg)
 SEIZ1_LEVETIRACETAM_MAX = units.Quantity(4500, units.mg)
 SEIZ1_FOSPHENYTOIN_PER_KG = units.Quantity(20, units.mg_per_kg)  # mg PE/kg
 SEIZ1_FOSPHENYTOIN_MAX = units.Quantity(1500, units.mg)  # mg PE
+# SEIZ-1: levetiracetam and fosphenytoin each infused over 10 minutes (ESETT).
+SEIZ1_ESETT_INFUSION = units.Quantity(10, units.minute)
+# SEIZ-1: fosphenytoin no faster than 2 mg PE/kg/min or 150 mg PE/min, whichever is slower
+# (label boxed warning), with cardiac monitoring: print the minimum infusion time.
+SEIZ1_FOSPHENYTOIN_RATE_PER_KG = units.Quantity(2, units.mg_per_kg_per_min)  # mg PE/kg/min
+SEIZ1_FOSPHENYTOIN_RATE_MAX = units.Quantity(150, units.mg / units.minute)  # mg PE/min
 # ROUND-1 default increments: lorazepam 0.1 mg; midazolam 0.1 mg; levetiracetam 10 mg;
 # fosphenytoin 5 mg PE.
 LORAZEPAM_INCREMENT = units.Quantity(0.1, units.mg)
@@ -71,12 +93,33 @@ MIDAZOLAM_INCREMENT = units.Quantity(0.1, units.mg)
 LEVETIRACETAM_INCREMENT = units.Quantity(10, units.mg)
 FOSPHENYTOIN_INCREMENT = units.Quantity(5, units.mg)
 
-# ICP-1: 3% sodium chloride bolus 6.5-10 mL/kg IV PRN; hold if serum osmolarity is 360 mOsm/L
-# or more; sodium and osmolarity checks every 6 hours while used.
-ICP1_SALINE_LOW_PER_KG = units.Quantity(6.5, units.mL_per_kg)
-ICP1_SALINE_HIGH_PER_KG = units.Quantity(10, units.mL_per_kg)
+# ICP-1 (Kochanek 2019): 3% sodium chloride bolus 2-5 mL/kg IV over 10-20 minutes, PRN; the
+# prescriber writes the volume within the range (the 2012 edition's 6.5-10 mL/kg is superseded).
+ICP1_SALINE_STRENGTH = "3%"
+ICP1_SALINE_LOW_PER_KG = units.Quantity(2, units.mL_per_kg)
+ICP1_SALINE_HIGH_PER_KG = units.Quantity(5, units.mL_per_kg)
+ICP1_SALINE_MINUTES_LOW = 10
+ICP1_SALINE_MINUTES_HIGH = 20
+# ICP-1: maximum single bolus volume: none confirmed; from the institution profile. Without it, a
+# patient 18 or older, or over 50 kg, gets no computed volume ("per institution protocol").
+ICP1_NO_MAXIMUM_ADULT_YEARS = 18
+ICP1_NO_MAXIMUM_OVER_KG = Decimal(50)
+# ICP-1: avoid serum sodium over 160 mEq/L sustained for more than 72 hours (2019); hold at serum
+# osmolarity 360 mOsm/L or more (2012), both printed as hold parameters; sodium checks every 6
+# hours while used (local practice, no source).
+ICP1_SODIUM_LIMIT = 160  # mEq/L
+ICP1_SODIUM_HOURS = 72
 ICP1_HOLD_OSMOLARITY = 360  # mOsm/L
 ICP1_CHECK_FREQUENCY = "every 6 hours"
+# ICP-1 (2019, sliding scale): continuous 3% infusion 0.1-1 mL/kg/h, only when the profile
+# enables it.
+ICP1_INFUSION_LOW_PER_KG_H = units.Quantity(0.1, units.mL_per_kg / units.h)
+ICP1_INFUSION_HIGH_PER_KG_H = units.Quantity(1, units.mL_per_kg / units.h)
+# ICP-1: 23.4% sodium chloride 0.5 mL/kg, maximum 30 mL, central line, refractory only; only
+# when the profile enables it.
+ICP1_CONCENTRATED_STRENGTH = "23.4%"
+ICP1_CONCENTRATED_PER_KG = units.Quantity(0.5, units.mL_per_kg)
+ICP1_CONCENTRATED_MAX = units.Quantity(30, units.mL)
 # ICP-1: mannitol 0.25-1 g/kg, low confidence: only from the institution profile (no default).
 ICP1_MANNITOL_MIN = units.Quantity(0.25, units.g_per_kg)
 ICP1_MANNITOL_MAX = units.Quantity(1, units.g_per_kg)
@@ -84,6 +127,9 @@ ICP1_MANNITOL_MAX = units.Quantity(1, units.g_per_kg)
 # mannitol, so a bolus is measured to 1 mL and mannitol to 0.1 g; a profile's [formulary.KEY]
 # increment replaces them.
 SALINE_INCREMENT = units.Quantity(1, units.mL)
+# Formulary default, not a clinical number: 23.4% sodium chloride (0.5 mL/kg, small volumes) is
+# measured by syringe to 0.1 mL; a profile's [formulary.KEY] increment replaces it.
+CONCENTRATED_SALINE_INCREMENT = units.Quantity(0.1, units.mL)
 MANNITOL_INCREMENT = units.Quantity(0.1, units.g)
 
 # LAB-1 monitoring: glucose and sodium every 6 hours.
@@ -104,9 +150,7 @@ FEWEST_DRUGS_NOTE = (
 )
 REPEAT_NOTE = "SEIZ-1 gives no repeat dose: a repeat is the prescriber's decision."
 CHOOSE_BENZO_NOTE = "Choose one benzodiazepine: lorazepam IV, midazolam IV or midazolam IM."
-FOSPHENYTOIN_RATE_NOTE = (
-    "Infuse no faster than the product label's maximum rate; never a rapid push."
-)
+ESETT = "Kapur 2019, NEJM 381:2103 (ESETT)"
 
 SUP1 = Rule(
     "SUP-1",
@@ -136,22 +180,48 @@ SEIZ1 = Rule(
     "SEIZ-1",
     "Seizure rescue",
     "confirmed",
-    sources=("Kapur 2019, NEJM 381:2103 (ESETT)", JSCN),
+    sources=(ESETT, JSCN, "fosphenytoin US label (boxed warning: infusion rate)"),
     description=(
         "one choice per line is pre-selected (lorazepam IV first line, levetiracetam second"
         " line), the others offered; continuous EEG pre-selected; valproate not offered."
+        f" Levetiracetam is infused over {format_quantity(SEIZ1_ESETT_INFUSION)} (ESETT)."
+        " Fosphenytoin's minimum infusion time for the patient is its dose over the slower"
+        f" rate, {format_quantity(SEIZ1_FOSPHENYTOIN_RATE_PER_KG, 'mg PE/kg/min')} x weight"
+        f" or {format_quantity(SEIZ1_FOSPHENYTOIN_RATE_MAX, 'mg PE/min')} (the smaller),"
+        " rounded up to a whole minute and never under"
+        f" {format_quantity(SEIZ1_ESETT_INFUSION)} (ESETT); printed on the line and as its"
+        " infusion time, with a cardiac monitoring order that goes with fosphenytoin"
+        " (offered unselected like it; pre-selected when the profile pre-selects it)."
     ),
 )
 ICP1 = Rule(
     "ICP-1",
     "Raised intracranial pressure: hyperosmolar therapy",
     "partial",
-    sources=("Kochanek 2012, Pediatr Crit Care Med (TBI)", "Silverman 2025, JAMA 334:692"),
+    sources=(
+        "Kochanek 2019, Pediatr Crit Care Med 20:S1 (TBI, 3rd edition)",
+        "Kochanek 2012, Pediatr Crit Care Med (TBI)",
+        "Silverman 2025, JAMA 334:692",
+    ),
     description=(
-        "3% sodium chloride ordered at the low end of the range, with the range up to"
-        f" {format_quantity(ICP1_SALINE_HIGH_PER_KG)} in mL on the line, offered unselected"
-        " with sodium and osmolarity checks every 6 hours; mannitol only when the profile gives"
-        f" its dose per kg ({format_quantity(ICP1_MANNITOL_MIN)} to"
+        "3% sodium chloride is one bolus with no single volume: the line prints a blank for"
+        " the prescriber's volume and the range"
+        f" {format_quantity(ICP1_SALINE_LOW_PER_KG)} to"
+        f" {format_quantity(ICP1_SALINE_HIGH_PER_KG)} in mL (ROUND-1; the upper end never above"
+        f" {format_quantity(ICP1_SALINE_HIGH_PER_KG)}), infused over"
+        f" {ICP1_SALINE_MINUTES_LOW} to {ICP1_SALINE_MINUTES_HIGH} minutes, with the hold"
+        f" parameters (serum osmolarity {ICP1_HOLD_OSMOLARITY} mOsm/L or more; serum sodium over"
+        f" {ICP1_SODIUM_LIMIT} mEq/L for more than {ICP1_SODIUM_HOURS} hours); offered"
+        f" unselected with sodium and osmolarity checks {ICP1_CHECK_FREQUENCY}. The maximum"
+        " single bolus comes only from the profile (none is confirmed) and caps both ends;"
+        f" without it a patient {ICP1_NO_MAXIMUM_ADULT_YEARS} or older or over"
+        f" {format_number(ICP1_NO_MAXIMUM_OVER_KG)} kg gets no range (per institution"
+        " protocol, with an alert). Continuous 3% infusion"
+        f" ({format_quantity(ICP1_INFUSION_LOW_PER_KG_H, 'mL/kg/h')} to"
+        f" {format_quantity(ICP1_INFUSION_HIGH_PER_KG_H, 'mL/kg/h')}, a rate range in mL/h)"
+        " and 23.4% sodium chloride (central line, refractory raised intracranial pressure only)"
+        " only when the profile enables them, offered unselected; mannitol only when the"
+        f" profile gives its dose per kg ({format_quantity(ICP1_MANNITOL_MIN)} to"
         f" {format_quantity(ICP1_MANNITOL_MAX)})."
     ),
 )
@@ -220,30 +290,52 @@ SEIZ1_RECORDS = (
         prn=SECOND_LINE_PRN,
         selected=False,
         drug_classes=("phenytoin", "hydantoin"),
-        notes=(FOSPHENYTOIN_RATE_NOTE, VALPROATE_NOTE, FEWEST_DRUGS_NOTE),
+        notes=(VALPROATE_NOTE, FEWEST_DRUGS_NOTE),
         instructions="(second line, alternative to levetiracetam)",
         **_SEIZ1,
     ),
 )
 
-# ICP-1: 3% sodium chloride bolus 6.5-10 mL/kg IV PRN (ordered at 6.5 mL/kg, the range on the
-# line); hold if serum osmolarity is 360 mOsm/L or more; offered unselected.
-ICP1_HOLD = f"hold if serum osmolarity is {ICP1_HOLD_OSMOLARITY} mOsm/L or more"
+# ICP-1: 3% sodium chloride bolus 2-5 mL/kg IV over 10-20 minutes PRN, offered unselected. One
+# bolus: the two records are the ends of the range printed for the prescriber (the order itself
+# carries no single volume); the profile's maximum single bolus caps both.
+_ICP1_SALINE: dict[str, Any] = {
+    "id": f"{ICP1.id}-SALINE",
+    "rule": ICP1,
+    "product": HYPERTONIC_SALINE,
+    "route": "IV",
+    "frequency": "as needed",
+    "prn": "raised intracranial pressure",
+    "section": Section.ICP,
+    "selected": False,
+}
 ICP1_SALINE = MedicationRule(
-    id=f"{ICP1.id}-SALINE",
-    rule=ICP1,
-    product=HYPERTONIC_SALINE,
+    when="low end of the range",
     per_kg=ICP1_SALINE_LOW_PER_KG,
-    route="IV",
-    frequency="as needed",
-    prn=f"raised intracranial pressure; {ICP1_HOLD}",
-    section=Section.ICP,
-    selected=False,
     notes=(
-        "Infusion time per prescriber: ICP-1 gives none.",
         # ICP-1 context (Silverman 2025).
         "91% of deaths in the US cohort were cerebral herniation, median day 3 (Silverman 2025).",
     ),
+    **_ICP1_SALINE,
+)
+ICP1_SALINE_HIGH = MedicationRule(
+    when="high end of the range", per_kg=ICP1_SALINE_HIGH_PER_KG, **_ICP1_SALINE
+)
+# ICP-1: 23.4% sodium chloride 0.5 mL/kg, maximum 30 mL, central line, refractory only; only
+# when the profile enables it, offered unselected.
+ICP1_CONCENTRATED = MedicationRule(
+    id=f"{ICP1.id}-SALINE-23-4",
+    rule=ICP1,
+    product=CONCENTRATED_SALINE,
+    when="profile enables it",
+    per_kg=ICP1_CONCENTRATED_PER_KG,
+    maximum=ICP1_CONCENTRATED_MAX,
+    route="IV",
+    frequency="once",
+    prn="refractory raised intracranial pressure only",
+    section=Section.ICP,
+    selected=False,
+    instructions="via a central line only",
 )
 # ICP-1: mannitol 0.25-1 g/kg, low confidence: the dose per kg only from the profile.
 ICP1_MANNITOL = MedicationRule(
@@ -282,7 +374,34 @@ def orderset_settings() -> list[Setting]:
             units=units.spellings({"g/kg": units.g_per_kg}),
             minimum=ICP1_MANNITOL_MIN,
             maximum=ICP1_MANNITOL_MAX,
-        )
+        ),
+        Setting(
+            SECTION,
+            "saline_3_percent_max_bolus",
+            None,
+            "ICP-1 maximum single bolus of 3% sodium chloride, in mL: none is confirmed, so no"
+            " default. It caps the bolus range for every patient; without it a patient 18 or"
+            " older or over 50 kg gets no computed volume (per institution protocol).",
+            "quantity",
+            units=units.spellings({"mL": units.mL}),
+            # Not a clinical number: a bolus under one measurable step (1 mL) is no bolus.
+            minimum=SALINE_INCREMENT,
+        ),
+        Setting(
+            SECTION,
+            "saline_3_percent_infusion",
+            False,
+            "ICP-1: offer the continuous 3% sodium chloride infusion (0.1 to 1 mL/kg/h).",
+            bool,
+        ),
+        Setting(
+            SECTION,
+            "saline_23_4_percent",
+            False,
+            "ICP-1: offer 23.4% sodium chloride (0.5 mL/kg, maximum 30 mL, central line,"
+            " refractory only).",
+            bool,
+        ),
     ]
 
 
@@ -343,6 +462,15 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             dose_unit="mL",
             route="IV",
             local_code="NACL3-INJ",
+        ),
+        product(
+            CONCENTRATED_SALINE,
+            "sodium chloride",
+            "sodium chloride 23.4% injection",
+            CONCENTRATED_SALINE_INCREMENT,
+            dose_unit="mL",
+            route="IV",
+            local_code="NACL23-INJ",
         ),
         product(
             MANNITOL,
@@ -519,10 +647,59 @@ def _lab1(context: BuildContext) -> list[Order]:
 
 # ---- SEIZ-1 ---------------------------------------------------------------------------------
 
+FOSPHENYTOIN_ID = f"{SEIZ1.id}-FOSPHENYTOIN"
+
+
+def fosphenytoin_minimum_minutes(dose: pint.Quantity, weight_kg: Decimal) -> tuple[Decimal, int]:
+    """SEIZ-1: (the slower allowed rate in mg PE/min, the minimum infusion time in minutes).
+
+    The slower of 2 mg PE/kg/min x weight and 150 mg PE/min is the smaller rate; the time is the
+    dose over it, exact in Decimal, rounded up to a whole minute (a shorter time would be too
+    fast), and never under ESETT's 10 minutes.
+    """
+    per_min = units.mg / units.minute
+    by_weight = units.to_decimal(SEIZ1_FOSPHENYTOIN_RATE_PER_KG, units.mg_per_kg_per_min)
+    rate = min(by_weight * weight_kg, units.to_decimal(SEIZ1_FOSPHENYTOIN_RATE_MAX, per_min))
+    minutes = (units.to_decimal(dose, units.mg) / rate).to_integral_value(rounding=ROUND_CEILING)
+    esett = units.to_decimal(SEIZ1_ESETT_INFUSION, units.minute)
+    return rate, int(max(minutes, esett))
+
 
 def _seiz1(context: BuildContext) -> list[Order]:
+    orders = []
+    for record in SEIZ1_RECORDS:
+        if record.product == LEVETIRACETAM:
+            esett = format_quantity(SEIZ1_ESETT_INFUSION)
+            orders.append(
+                order_from_rule(
+                    record,
+                    context,
+                    instructions=f"{record.instructions}; infuse over {esett}",
+                    preparation=Preparation(
+                        infuse_over=SEIZ1_ESETT_INFUSION, text=f"Infuse over {esett} (ESETT)."
+                    ),
+                )
+            )
+        elif record.product == FOSPHENYTOIN:
+            orders.append(_fosphenytoin(record, context))
+        else:
+            orders.append(order_from_rule(record, context))
+    # SEIZ-1: cardiac monitoring with fosphenytoin; offered like it, and pre-selected when the
+    # profile pre-selects fosphenytoin (the engine applies the profile to each id on its own).
+    chosen = context.settings.selection
+    with_fosphenytoin = chosen.get(FOSPHENYTOIN_ID, chosen.get(SEIZ1.id, False))
+    monitoring = _plain(
+        f"{FOSPHENYTOIN_ID}-CARDIAC",
+        SEIZ1,
+        "nursing",
+        Section.SEIZURE,
+        "Continuous cardiac monitoring during the fosphenytoin infusion (with fosphenytoin:"
+        " order both)",
+        selected=with_fosphenytoin,
+    )
     return [
-        *(order_from_rule(record, context) for record in SEIZ1_RECORDS),
+        *orders,
+        attrs.evolve(monitoring, depends_on=FOSPHENYTOIN_ID),
         _plain(
             f"{SEIZ1.id}-EEG",
             SEIZ1,
@@ -534,40 +711,251 @@ def _seiz1(context: BuildContext) -> list[Order]:
     ]
 
 
+def _fosphenytoin(record: MedicationRule, context: BuildContext) -> Order:
+    """SEIZ-1 fosphenytoin with its minimum infusion time for this patient on the line."""
+    calculation = rule_calculation(record, context)
+    rate, minutes = fosphenytoin_minimum_minutes(calculation.given, context.weight_kg)
+    over = units.Quantity(minutes, units.minute)
+    rate_text = f"{format_number(rate)} mg PE/min"
+    per_kg_rate = format_quantity(SEIZ1_FOSPHENYTOIN_RATE_PER_KG, "mg PE/kg/min")
+    label_rate = format_quantity(SEIZ1_FOSPHENYTOIN_RATE_MAX, "mg PE/min")
+    dose = format_quantity(calculation.given, "mg PE")
+    exact = units.to_decimal(calculation.given, units.mg) / rate
+    by_weight = (
+        units.to_decimal(SEIZ1_FOSPHENYTOIN_RATE_PER_KG, units.mg_per_kg_per_min)
+        * context.weight_kg
+    )
+    rate_note = (
+        f"Minimum infusion time (SEIZ-1): no faster than {per_kg_rate} or {label_rate},"
+        f" whichever is slower (label boxed warning): {per_kg_rate} x"
+        f" {format_number(context.weight_kg)} kg = {format_number(by_weight)} mg PE/min"
+        f" against {label_rate}, the slower is {rate_text}; {dose} / {rate_text} ="
+        f" {format_number(exact)} minutes; minimum infusion time {format_quantity(over)}"
+        f" (rounded up to a whole minute, never under {format_quantity(SEIZ1_ESETT_INFUSION)}:"
+        " ESETT). Never a rapid push."
+    )
+    return order_from_rule(
+        record,
+        context,
+        calculation=calculation,
+        instructions=(
+            f"{record.instructions}; infuse over at least {format_quantity(over)} (no faster"
+            f" than {rate_text}) with cardiac monitoring"
+        ),
+        preparation=Preparation(
+            infuse_over=over,
+            text=(
+                f"Infuse over at least {format_quantity(over)}, no faster than {rate_text};"
+                " never a rapid push."
+            ),
+        ),
+        notes=(rate_note, *record.notes),
+    )
+
+
 # ---- ICP-1 ----------------------------------------------------------------------------------
+
+ICP1_HOLD = (
+    f"hold if serum osmolarity is {ICP1_HOLD_OSMOLARITY} mOsm/L or more; avoid serum sodium over"
+    f" {ICP1_SODIUM_LIMIT} mEq/L sustained for more than {ICP1_SODIUM_HOURS} hours"
+)
+ICP1_OVER = f"over {ICP1_SALINE_MINUTES_LOW} to {ICP1_SALINE_MINUTES_HIGH} minutes"
+PROTOCOL_ALERT = f"{ICP1.id}-SALINE-PROTOCOL"
+
+
+def _saline_by_protocol(context: BuildContext) -> bool:
+    """ICP-1: no computed volume without the profile's maximum single bolus for a patient 18 or
+    older or over 50 kg (exact Decimal comparison: 50 kg computes, 50.001 kg does not)."""
+    if context.setting(SECTION, "saline_3_percent_max_bolus") is not None:
+        return False
+    case = context.case
+    return case.age.years >= ICP1_NO_MAXIMUM_ADULT_YEARS or (
+        context.weight_kg > ICP1_NO_MAXIMUM_OVER_KG
+    )
+
+
+def _range_line(drug: str, strength: str, amount: str, detail: str, route: str, rest: str) -> str:
+    """A medication line with no single dose: the prescriber writes it in the blank."""
+    detail_text = f" ({detail})" if detail else ""
+    return f"{drug} {strength} {amount}{detail_text} {route} {rest}"
+
+
+def _range_end(per_kg: pint.Quantity, calc: Calculation, context: BuildContext) -> str:
+    """ "5 mL/kg x 14.2 kg = 71 mL": one end of a range, never worded as a dose given."""
+    text = (
+        f"{format_quantity(per_kg)} x {format_number(context.weight_kg)} kg ="
+        f" {format_quantity(calc.calculated)}"
+    )
+    if calc.capped and calc.maximum is not None:
+        text += f", capped at {format_quantity(calc.maximum)}"
+    if calc.given != min(calc.calculated, calc.maximum or calc.calculated):
+        text += f", rounded to {format_quantity(calc.given)}"
+    return text
+
+
+def _icp1_saline(context: BuildContext) -> Order:
+    """ICP-1: ONE bolus of 3% sodium chloride; the prescriber writes its volume within the
+    printed range. No `dose`: the range is `dose_detail`, so no format sends an unchosen volume."""
+    saline = context.product(HYPERTONIC_SALINE)
+    maximum = context.setting(SECTION, "saline_3_percent_max_bolus")
+    per_kg = (
+        f"{format_number(units.to_decimal(ICP1_SALINE_LOW_PER_KG, units.mL_per_kg))} to"
+        f" {format_quantity(ICP1_SALINE_HIGH_PER_KG)}"
+    )
+    evidence = ICP1.evidence
+    notes: list[str] = []
+    if _saline_by_protocol(context):
+        # No mL/kg printed either: it would invite the volume computed by hand (finding 2).
+        amount, detail = "bolus per institution protocol", ""
+        notes.append(
+            f"No volume computed: ICP-1 confirms no maximum single bolus and the institution"
+            f" profile gives none (supportive_care.saline_3_percent_max_bolus); for a patient"
+            f" {ICP1_NO_MAXIMUM_ADULT_YEARS} or older or over"
+            f" {format_number(ICP1_NO_MAXIMUM_OVER_KG)} kg the volume is per institution protocol."
+        )
+    else:
+        low = rule_calculation(ICP1_SALINE, context, maximum=maximum)
+        # ICP-1: the upper end never above 5 mL/kg: ROUND-1 rounds down at this maximum.
+        high_exact = units.to_decimal(ICP1_SALINE_HIGH_PER_KG, units.mL_per_kg) * context.weight_kg
+        high_cap = units.Quantity(high_exact, units.mL)
+        if maximum is not None and units.to_decimal(maximum, units.mL) < high_exact:
+            high_cap = maximum
+        high = rule_calculation(ICP1_SALINE_HIGH, context, maximum=high_cap)
+        low_ml = format_number(units.to_decimal(low.given, units.mL))
+        high_text = format_quantity(high.given, saline.dose_unit)
+        capped = low.capped or high.capped
+        cap_text = (
+            f", capped at the institution maximum single bolus of {format_quantity(maximum)}"
+            if capped and maximum is not None
+            else ""
+        )
+        if low.given == high.given:
+            detail = f"no more than {high_text}: {per_kg}{cap_text}"
+        else:
+            detail = f"range {low_ml} to {high_text}: {per_kg}{cap_text}"
+        amount = "____ mL"
+        notes.append(
+            f"Range: {_range_end(ICP1_SALINE_LOW_PER_KG, low, context)};"
+            f" {_range_end(ICP1_SALINE_HIGH_PER_KG, high, context)} (ROUND-1, steps of"
+            f" {format_quantity(saline.increment)}; the upper end never above"
+            f" {format_quantity(ICP1_SALINE_HIGH_PER_KG)}). One bolus: the prescriber writes its"
+            " volume within the range."
+        )
+        if maximum is not None:
+            evidence = Evidence(
+                grade=ICP1.grade,
+                sources=(*ICP1.sources, "maximum single bolus per institution profile"),
+            )
+    rest = f"{ICP1_OVER}, as needed for {ICP1_SALINE.prn}; {ICP1_HOLD}"
+    line = _range_line(saline.drug, ICP1_SALINE_STRENGTH, amount, detail, ICP1_SALINE.route, rest)
+    order = order_from_rule(
+        attrs.evolve(ICP1_SALINE, per_kg=None),
+        context,
+        text=line,
+        instructions=f"{ICP1_OVER}; {ICP1_HOLD}",
+        evidence=evidence,
+        notes=(*notes, *ICP1_SALINE.notes),
+    )
+    return attrs.evolve(
+        order,
+        strength=ICP1_SALINE_STRENGTH,
+        dose_detail=detail,
+        product_code=saline.local_code or None,
+        dosage_form=saline.dosage_form,
+    )
+
+
+def _icp1_infusion(context: BuildContext) -> Order:
+    """ICP-1: continuous 3% infusion 0.1-1 mL/kg/h (sliding scale): a rate range in mL/h for the
+    prescriber to write in; the upper end rounded down to 0.1 mL/h (ROUND-1)."""
+    saline = context.product(HYPERTONIC_SALINE)
+    hour = units.Quantity(1, units.h)
+
+    def rate(per_kg_h: pint.Quantity, is_maximum: bool) -> pint.Quantity:
+        per_kg = units.to_decimal(per_kg_h, units.mL_per_kg / units.h)
+        return pump_rate(
+            units.Quantity(per_kg * context.weight_kg, units.mL), hour, is_maximum=is_maximum
+        )
+
+    low = rate(ICP1_INFUSION_LOW_PER_KG_H, False)
+    high = rate(ICP1_INFUSION_HIGH_PER_KG_H, True)
+    per_kg = (
+        f"{format_number(units.to_decimal(ICP1_INFUSION_LOW_PER_KG_H, units.mL_per_kg / units.h))}"
+        f" to {format_quantity(ICP1_INFUSION_HIGH_PER_KG_H, 'mL/kg/h')}"
+    )
+    detail = (
+        f"range {format_number(units.to_decimal(low, units.mL_per_h))} to"
+        f" {format_quantity(high, unit=units.mL_per_h, max_places=1)}: {per_kg}"
+    )
+    rest = f"continuous infusion, titrated for raised intracranial pressure; {ICP1_HOLD}"
+    return Order(
+        id=f"{ICP1.id}-SALINE-INFUSION",
+        rule_id=ICP1.id,
+        kind="medication",
+        section=Section.ICP,
+        selected=False,
+        text=_range_line(saline.drug, ICP1_SALINE_STRENGTH, "____ mL/h", detail, "IV", rest),
+        evidence=ICP1.evidence,
+        drug=saline.drug,
+        product_code=saline.local_code or None,
+        dosage_form=saline.dosage_form,
+        route="IV",
+        instructions=f"continuous infusion, titrated; {ICP1_HOLD}",
+        strength=ICP1_SALINE_STRENGTH,
+        dose_detail=detail,
+        notes=(
+            f"Rate range (ROUND-1 to 0.1 mL/h, the upper end rounded down): {per_kg} x"
+            f" {format_number(context.weight_kg)} kg. Enabled by the institution profile.",
+        ),
+    )
 
 
 def _icp1(context: BuildContext) -> list[Order]:
-    saline = context.product(HYPERTONIC_SALINE)
-    low = rule_calculation(ICP1_SALINE, context)
-    # ICP-1: the upper end of the range, 10 mL/kg, for the range printed on the line.
-    high = rule_calculation(ICP1_SALINE, context, per_kg=ICP1_SALINE_HIGH_PER_KG)
-    low_text = format_quantity(low.given, saline.dose_unit)
-    high_text = format_quantity(high.given, saline.dose_unit)
-    low_per_kg = format_quantity(ICP1_SALINE_LOW_PER_KG)
-    high_per_kg = format_quantity(ICP1_SALINE_HIGH_PER_KG)
     orders = [
-        order_from_rule(
-            ICP1_SALINE,
-            context,
-            calculation=low,
-            instructions=(
-                f"(3% solution, bolus of {low_per_kg}; range {low_per_kg} to {high_per_kg}:"
-                f" {low_text} to {high_text})"
+        _icp1_saline(context),
+        attrs.evolve(
+            _plain(
+                f"{ICP1.id}-SODIUM-OSMOLARITY",
+                ICP1,
+                "lab",
+                Section.ICP,
+                f"Serum sodium and osmolarity {ICP1_CHECK_FREQUENCY} while 3% sodium chloride"
+                " is used",
+                selected=False,
+                frequency=ICP1_CHECK_FREQUENCY,
+                notes=("Sodium checks every 6 hours: local practice, no source (ICP-1).",),
             ),
-            notes=(f"Upper end of the range: {high.text}.", *ICP1_SALINE.notes),
-        ),
-        _plain(
-            f"{ICP1.id}-SODIUM-OSMOLARITY",
-            ICP1,
-            "lab",
-            Section.ICP,
-            f"Serum sodium and osmolarity {ICP1_CHECK_FREQUENCY} while 3% sodium chloride is used",
-            selected=False,
-            frequency=ICP1_CHECK_FREQUENCY,
+            depends_on=ICP1_SALINE.id,
         ),
     ]
+    if context.setting(SECTION, "saline_3_percent_infusion"):
+        orders.append(_icp1_infusion(context))
+    if context.setting(SECTION, "saline_23_4_percent"):
+        order = order_from_rule(ICP1_CONCENTRATED, context)
+        # "23.4%" right after the drug: the engine composes the line again with it.
+        orders.append(attrs.evolve(order, strength=ICP1_CONCENTRATED_STRENGTH, text=""))
     per_kg = context.setting(SECTION, "mannitol_g_per_kg")
     if per_kg is not None:
         orders.append(order_from_rule(ICP1_MANNITOL, context, per_kg=per_kg))
     return orders
+
+
+@hookimpl
+def orderset_alerts(context: BuildContext, orders: tuple[Order, ...]) -> list[Alert]:
+    if not _saline_by_protocol(context) or not any(o.id == ICP1_SALINE.id for o in orders):
+        return []
+    return [
+        Alert(
+            id=PROTOCOL_ALERT,
+            severity="warning",
+            rule_id=ICP1.id,
+            order_id=ICP1_SALINE.id,
+            text=(
+                "3% sodium chloride: no volume computed. ICP-1 confirms no maximum single bolus"
+                " and the institution profile gives none; for a patient"
+                f" {ICP1_NO_MAXIMUM_ADULT_YEARS} or older or over"
+                f" {format_number(ICP1_NO_MAXIMUM_OVER_KG)} kg the volume is per institution"
+                " protocol."
+            ),
+        )
+    ]

@@ -101,28 +101,200 @@ def test_phenytoin_allergy_removes_fosphenytoin():
     assert has_order(s, "SEIZ-1-LEVETIRACETAM")
 
 
+@pytest.mark.parametrize(
+    ("weight", "dose", "rate", "minutes"),
+    [
+        # 20 x 14.2 = 284 -> 285 mg PE (5 mg PE steps); rate min(2 x 14.2 = 28.4, 150) = 28.4;
+        # 285 / 28.4 = 10.035... -> rounded up to 11 minutes (over ESETT's 10)
+        ("14.2 kg", D(285), "28.4", 11),
+        # 20 x 17.3 = 346 -> 345; min(34.6, 150) = 34.6; 345 / 34.6 = 9.97 -> 10 (= ESETT)
+        ("17.3 kg", D(345), "34.6", 10),
+        # 20 x 75 = 1,500 (max); min(150, 150) = 150; 1,500 / 150 = 10 exactly
+        ("75 kg", D(1500), "150", 10),
+        # 20 x 100 = 2,000 -> capped 1,500; min(200, 150) = 150 (the slower); 10 minutes
+        ("100 kg", D(1500), "150", 10),
+    ],
+)
+def test_fosphenytoin_minimum_infusion_time(weight, dose, rate, minutes):
+    age = 44 if weight == "14.2 kg" else SCHOOL_AGE  # 14.2 kg: the 3-year-old of the examples
+    o = order(build(case_data(age_months=age, weight=weight)), "SEIZ-1-FOSPHENYTOIN")
+    assert mag(o.dose) == dose
+    assert o.preparation.infuse_over == units.Quantity(minutes, units.minute)
+    assert o.text.endswith(
+        f"(second line, alternative to levetiracetam); infuse over at least {minutes} minutes"
+        f" (no faster than {rate} mg PE/min) with cardiac monitoring"
+    )
+    # finding 12: the numbers are printed, not "the product label's maximum rate"
+    assert not any("label's maximum rate" in n for n in o.notes)
+    assert any("2 mg PE/kg/min or 150 mg PE/min" in n for n in o.notes)
+
+
+def test_levetiracetam_is_infused_over_10_minutes():
+    o = order(build(case_data()), "SEIZ-1-LEVETIRACETAM")
+    assert o.preparation.infuse_over == units.Quantity(10, units.minute)
+    assert o.text.endswith("(second line, preferred); infuse over 10 minutes")
+
+
+def test_cardiac_monitoring_goes_with_fosphenytoin():
+    s = build(case_data())
+    monitoring = order(s, "SEIZ-1-FOSPHENYTOIN-CARDIAC")
+    assert monitoring.depends_on == "SEIZ-1-FOSPHENYTOIN" and monitoring.kind == "nursing"
+    assert not monitoring.selected and not order(s, "SEIZ-1-FOSPHENYTOIN").selected
+    assert "fosphenytoin" in monitoring.text and "cardiac monitoring" in monitoring.text
+    chosen = build(case_data(), profile={"selection": {"SEIZ-1-FOSPHENYTOIN": True}})
+    assert order(chosen, "SEIZ-1-FOSPHENYTOIN-CARDIAC").selected
+    allergic = build(case_data(allergies=[{"substance": "fosphenytoin", "reaction": "rash"}]))
+    assert not has_order(allergic, "SEIZ-1-FOSPHENYTOIN-CARDIAC")
+
+
 # ---- ICP-1 -----------------------------------------------------------------------------------
+
+
+SALINE_MAX = "supportive_care.saline_3_percent_max_bolus"
+
+
+def saline_profile(maximum=None, **flags):
+    table = dict(flags)
+    if maximum is not None:
+        table["saline_3_percent_max_bolus"] = maximum
+    return {"supportive_care": table} if table else None
 
 
 @pytest.mark.parametrize(
     ("age_months", "weight", "low_ml", "high_ml"),
     [
-        (44, "14.2 kg", D(92), D(142)),  # 6.5 x 14.2 = 92.3 -> 92 mL; 10 x 14.2 = 142 mL
-        (60, "21 kg", D(137), D(210)),  # 6.5 x 21 = 136.5 -> 137 mL (halves up); 210 mL
-        (12, "8 kg", D(52), D(80)),  # 6.5 x 8 = 52 mL; 10 x 8 = 80 mL
+        # ICP-1 2026-11-24: 2-5 mL/kg, ROUND-1 to 1 mL, the upper end never above 5 mL/kg
+        (44, "14.2 kg", 28, 71),  # 2 x 14.2 = 28.4 -> 28; 5 x 14.2 = 71
+        (44, "14.3 kg", 29, 71),  # 28.6 -> 29; 5 x 14.3 = 71.5: nearest 72 is over 5 mL/kg -> 71
+        (60, "21 kg", 42, 105),  # 42; 105
+        (12, "8 kg", 16, 40),  # 16; 40
+        (SCHOOL_AGE, "50 kg", 100, 250),  # 50 kg is not over 50 kg: computed, 100; 250
+        (17 * 12 + 11, "40 kg", 80, 200),  # 17 years 11 months: a child, 80; 200
     ],
 )
-def test_hypertonic_saline_is_offered_unselected_with_its_range_and_hold(
+def test_hypertonic_saline_is_one_bolus_with_a_range_to_write_in(
     age_months, weight, low_ml, high_ml
 ):
     s = build(case_data(age_months=age_months, weight=weight))
     o = order(s, "ICP-1-SALINE")
     assert not o.selected and o.section is Section.ICP
-    assert mag(o.dose, units.mL) == low_ml and o.dose_unit == "mL"
-    assert f"{low_ml} mL to {high_ml} mL" in o.text
-    assert "360 mOsm/L" in o.prn and o.frequency == "as needed"
+    # ONE bolus: no single volume in the order, so no format can send one nobody chose
+    assert o.dose is None and o.calculation is None and o.daily_dose is None
+    assert o.strength == "3%" and o.text.startswith("sodium chloride 3% ____ mL (")
+    assert o.dose_detail == f"range {low_ml} to {high_ml} mL: 2 to 5 mL/kg"
+    assert f"({o.dose_detail}) IV over 10 to 20 minutes" in o.text
+    assert "as needed for raised intracranial pressure" in o.text
+    assert "hold if serum osmolarity is 360 mOsm/L or more" in o.text
+    assert "avoid serum sodium over 160 mEq/L sustained for more than 72 hours" in o.text
+    assert "given" not in " ".join([o.text, *o.notes])  # finding 7: no "given 142 mL"
+    assert "6.5" not in o.text and not any(a.id == "ICP-1-SALINE-PROTOCOL" for a in s.alerts)
     check = order(s, "ICP-1-SODIUM-OSMOLARITY")
     assert not check.selected and check.frequency == "every 6 hours"
+    assert check.depends_on == "ICP-1-SALINE"
+
+
+def test_hypertonic_saline_json_and_hl7_carry_no_volume_nobody_prescribed():
+    from orderset import render
+
+    s = build(case_data(), profile={"selection": {"ICP-1-SALINE": True}})
+    doc = to_json_dict(s)
+    o = next(o for o in doc["orders"] if o["id"] == "ICP-1-SALINE")
+    assert o["dose"] is None and o["dose_text"] is None and o["calculated_dose"] is None
+    assert o["calculation"] is None and o["strength"] == "3%"
+    assert o["dose_detail"] == "range 28 to 71 mL: 2 to 5 mL/kg"
+    hl7 = render(s, "hl7").decode()
+    rxo = [seg for seg in hl7.split("\r") if seg.startswith("RXO|") and "NACL3-INJ" in seg]
+    assert len(rxo) == 1 and rxo[0].split("|")[2] == ""  # RXO-2 empty: no amount was chosen
+    for volume in ("28 mL", "71 mL", "92 mL", "142 mL"):
+        assert f"|{volume.split()[0]}|" not in rxo[0]
+
+
+@pytest.mark.parametrize(
+    ("changes", "why"),
+    [
+        ({"age_months": SCHOOL_AGE, "weight": "50.001 kg"}, "over 50 kg"),
+        ({"age_months": SCHOOL_AGE, "weight": "70 kg"}, "finding 2: was 455-700 mL"),
+        ({"age_months": SCHOOL_AGE, "weight": "180 kg"}, "finding 2: was 1,170-1,800 mL"),
+        ({"age_months": 18 * 12, "weight": "40 kg"}, "18 years"),
+        ({"birth_date": "2008-11-22", "weight": "40 kg"}, "18 years today"),
+    ],
+)
+def test_no_saline_volume_without_a_profile_maximum_for_adults_and_over_50_kg(changes, why):
+    s = build(case_data(**changes))
+    o = order(s, "ICP-1-SALINE")
+    assert o.dose is None and o.calculation is None and o.dose_detail == "", why
+    assert o.text.startswith("sodium chloride 3% bolus per institution protocol IV over 10 to")
+    head = o.text.split("IV over")[0].replace("3%", "")
+    assert not any(c.isdigit() for c in head), o.text  # no volume, no mL/kg to work one out
+    alert = next(a for a in s.alerts if a.id == "ICP-1-SALINE-PROTOCOL")
+    assert alert.rule_id == "ICP-1" and alert.order_id == "ICP-1-SALINE"
+    assert "per institution protocol" in alert.text
+
+
+def test_seventeen_years_364_days_is_a_child_and_gets_a_range():
+    s = build(case_data(birth_date="2008-11-23", weight="40 kg"))  # 18 tomorrow
+    assert order(s, "ICP-1-SALINE").dose_detail == "range 80 to 200 mL: 2 to 5 mL/kg"
+    assert not any(a.id == "ICP-1-SALINE-PROTOCOL" for a in s.alerts)
+
+
+@pytest.mark.parametrize(
+    ("age_months", "weight", "detail"),
+    [
+        # 250 mL is a test value for the profile's maximum, not a clinical recommendation
+        # 70 kg: 2 x 70 = 140; 5 x 70 = 350 -> capped at 250
+        (SCHOOL_AGE, "70 kg", "range 140 to 250 mL: 2 to 5 mL/kg, capped at the institution"),
+        # 180 kg: 360 and 900 -> both capped at 250
+        (SCHOOL_AGE, "180 kg", "no more than 250 mL: 2 to 5 mL/kg, capped at the institution"),
+        # an adult at 40 kg: 80; 200, under the maximum, so not capped
+        (18 * 12, "40 kg", "range 80 to 200 mL: 2 to 5 mL/kg"),
+    ],
+)
+def test_profile_maximum_single_bolus_caps_the_range(age_months, weight, detail):
+    s = build(case_data(age_months=age_months, weight=weight), profile=saline_profile("250 mL"))
+    o = order(s, "ICP-1-SALINE")
+    assert o.dose is None and o.dose_detail.startswith(detail)
+    capped = "capped" in o.dose_detail
+    assert capped == ("capped" in detail)
+    if capped:
+        assert o.dose_detail.endswith("maximum single bolus of 250 mL")
+    assert "maximum single bolus per institution profile" in o.evidence.sources
+    assert not any(a.id == "ICP-1-SALINE-PROTOCOL" for a in s.alerts)
+
+
+def test_saline_maximum_setting_has_no_default_and_is_checked():
+    from orderset.testing import fresh_host
+
+    host = fresh_host()
+    declared = {s.path: s for s in host.settings()}
+    assert declared[SALINE_MAX].default is None
+    for bad in ("0.5 mL", "250 mg", "250"):
+        with pytest.raises(InputError, match="saline_3_percent_max_bolus"):
+            build(case_data(), profile=saline_profile(bad))
+
+
+def test_infusion_and_23_4_percent_only_when_the_profile_enables_them():
+    s = build(case_data())
+    assert not has_order(s, "ICP-1-SALINE-INFUSION") and not has_order(s, "ICP-1-SALINE-23-4")
+    on = build(
+        case_data(),
+        profile=saline_profile(saline_3_percent_infusion=True, saline_23_4_percent=True),
+    )
+    infusion = order(on, "ICP-1-SALINE-INFUSION")
+    # 0.1 x 14.2 = 1.42 -> 1.4 mL/h; 1 x 14.2 = 14.2 mL/h
+    assert infusion.dose is None and not infusion.selected and infusion.strength == "3%"
+    assert infusion.dose_detail == "range 1.4 to 14.2 mL/h: 0.1 to 1 mL/kg/h"
+    assert infusion.text.startswith("sodium chloride 3% ____ mL/h (range 1.4 to 14.2 mL/h")
+    conc = order(on, "ICP-1-SALINE-23-4")
+    # 0.5 mL/kg x 14.2 kg = 7.1 mL (0.1 mL steps), under the 30 mL maximum
+    assert mag(conc.dose, units.mL) == D("7.1") and not conc.selected
+    assert conc.text.startswith("sodium chloride 23.4% 7.1 mL IV once")
+    assert "central line" in conc.text and "refractory" in conc.text
+    big = build(
+        case_data(age_months=SCHOOL_AGE, weight="70 kg"),
+        profile=saline_profile(saline_23_4_percent=True),
+    )
+    conc = order(big, "ICP-1-SALINE-23-4")  # 0.5 x 70 = 35 mL -> capped at 30 mL
+    assert mag(conc.dose, units.mL) == D(30) and conc.calculation.capped
 
 
 def test_mannitol_only_from_the_profile():
@@ -208,15 +380,21 @@ def test_aspirin_alert_for_every_child_and_not_for_an_adult(age_months, weight, 
     "changes", [{}, {"age_months": 8, "weight": "8 kg"}, {"age_months": 600, "weight": "110 kg"}]
 )
 def test_every_order_has_rule_evidence_and_clean_text(changes):
-    s = build(case_data(**changes))
+    s = build(
+        case_data(**changes),
+        profile=saline_profile(saline_3_percent_infusion=True, saline_23_4_percent=True),
+    )
     mine = [o for o in s.orders if o.plugin == "supportive_care"]
     assert len({o.id for o in mine}) == len(mine)
     for o in mine:
         assert o.id.startswith(o.rule_id) and o.evidence.sources
         texts = [o.text, *o.notes]
         if o.kind == "medication":
-            assert o.product_code and o.drug == o.drug.lower() and o.calculation is not None
-            texts.append(o.calculation.text)
+            assert o.product_code and o.drug == o.drug.lower()
+            # a dose has its calculation; a range for the prescriber (ICP-1) has neither
+            assert (o.dose is None) == (o.calculation is None), o.id
+            if o.calculation is not None:
+                texts.append(o.calculation.text)
         for text in texts:
             assert ismp_violations(text) == [], text
 
