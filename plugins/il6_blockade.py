@@ -29,6 +29,7 @@ from orderset.plugin import (
     format_number,
     format_quantity,
     hookimpl,
+    hours_text,
     order_from_rule,
     pump_rate,
     rule_calculation,
@@ -37,7 +38,6 @@ from orderset.plugin import (
     units,
     volume_for,
 )
-from orderset.timing import hours_text
 
 PRODUCT = "tocilizumab-iv"
 

@@ -33,10 +33,10 @@ from orderset.plugin import (
     Setting,
     Settings,
     hookimpl,
+    hours_text,
     order_from_rule,
     units,
 )
-from orderset.timing import hours_text
 
 SECTION = "steroids"
 PRODUCT = "methylprednisolone-iv"
