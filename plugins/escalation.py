@@ -68,7 +68,10 @@ ESC2 = Rule(
     "ESC-2",
     "Anakinra (analogue; never pre-selected)",
     "analogue",
-    sources=("analogue: pediatric CAR-T neurotoxicity practice; no ANE dose found",),
+    sources=(
+        "analogue: pediatric CAR-T neurotoxicity practice, Blood Adv 2022;6:3398, Table 1;"
+        " no ANE dose found",
+    ),
 )
 
 # ESC-2: 2 mg/kg IV every 6 hours, maximum 100 mg per dose and 400 mg per day (the per-dose
@@ -87,7 +90,8 @@ ESC2_ANAKINRA = MedicationRule(
     selected=False,
     drug_classes=("interleukin-1 receptor antagonist",),
     notes=(
-        "Analogue (ESC-2): no ANE dose found; from pediatric CAR-T neurotoxicity practice."
+        "Analogue (ESC-2): no ANE dose found; from pediatric CAR-T neurotoxicity practice"
+        " (Blood Adv 2022;6:3398, Table 1)."
         " Not pre-selected unless the institution profile says so.",
         f"Maximum {format_quantity(ESC2_MAX_DOSE)} per dose and"
         f" {format_quantity(ESC2_MAX_DAILY)} per day (ESC-2).",

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pint
+
 from orderset.plugin import (
     Alert,
     Band,
@@ -27,10 +29,12 @@ from orderset.plugin import (
     format_number,
     format_quantity,
     hookimpl,
+    hours_text,
     order_from_rule,
     pump_rate,
     rule_calculation,
     select_band,
+    to_decimal,
     units,
     volume_for,
 )
@@ -46,14 +50,25 @@ TCZ1_UNDER_30_FINAL_ML = units.Quantity(50, units.mL)
 TCZ1_FROM_30_FINAL_ML = units.Quantity(100, units.mL)
 # TCZ-1: maximum 800 mg.
 TCZ1_MAX_DOSE = units.Quantity(800, units.mg)
-# TCZ-1: concentrate 20 mg/mL; diluent 0.9% sodium chloride; infuse over 60 minutes.
+# TCZ-1: concentrate 20 mg/mL; diluent 0.9% or 0.45% sodium chloride (label); infuse over 60
+# minutes.
 TCZ1_CONCENTRATION = units.Quantity(20, units.mg_per_mL)
-TCZ1_DILUENT = "0.9% sodium chloride"
+TCZ1_DILUENT = "0.9% or 0.45% sodium chloride"
 TCZ1_INFUSION_MIN = 60
 # TCZ-1: as early as possible, ideally within 24 h of onset; past 24 h: alert.
 TCZ1_WINDOW_HOURS = Decimal(24)
 # TCZ-1: pre-selected when ANE-SS (SCORE-1) is high (5-9).
 TCZ1_PRESELECT_BAND = "high"
+# TCZ-1: a 50 mL final volume is over 10 mL/kg under 5 kg: the fluid volume per kg is shown,
+# and over 10 mL/kg a warning asks the prescriber to weigh it against raised ICP.
+TCZ1_FLUID_ML_PER_KG_WARN = Decimal(10)
+# TCZ-1: platelets under 50 x 10^9/L: warning on the order (label; partial for ANE); the
+# clinician's choice is kept.
+TCZ1_PLATELETS_WARN_10E9_L = Decimal(50)
+# TCZ-1: repeat doses are analogue (CAR-T CRS labels): 8 hours apart at least, at most 4 doses
+# in all; a note only, never an order.
+TCZ1_REPEAT_MIN_HOURS = 8
+TCZ1_REPEAT_MAX_DOSES = 4
 # ROUND-1 default increment for tocilizumab: 2 mg (0.1 mL of 20 mg/mL).
 TCZ1_INCREMENT = units.Quantity(2, units.mg)
 
@@ -76,9 +91,14 @@ TCZ1 = Rule(
     description=(
         "pre-selected only on a definite sign of severe ANE: severity band exactly high (5-9),"
         " hemorrhagic lesions or rapid deterioration (a band range such as 'medium or high' is"
-        " not high); otherwise offered. Diluted in 0.9% sodium chloride to 50 mL under 30 kg,"
-        " 100 mL from 30 kg (drug volume withdrawn first), infused over 60 minutes; an alert past"
-        " 24 hours from onset keeps the clinician's choice."
+        " not high); otherwise offered. Diluted in 0.9% or 0.45% sodium chloride (label) to 50 mL"
+        " under 30 kg, 100 mL from 30 kg (drug volume withdrawn first), infused over 60 minutes;"
+        " the fluid volume is shown in mL/kg, with a warning over 10 mL/kg (50 mL under 5 kg) to"
+        " weigh against raised intracranial pressure. Platelets under 50 x 10^9/L: a warning on"
+        " the order (label; partial for ANE), the clinician's choice kept. Repeat doses (8 hours"
+        " apart at least, at most 4 doses in all) are analogue from CAR-T cytokine release"
+        " syndrome labels: a note only, never an order. Past 24 hours from onset: an alert,"
+        " worded for a pre-selected or an offered order, keeps the clinician's choice."
     ),
 )
 
@@ -182,6 +202,30 @@ def orderset_orders(context: BuildContext) -> list[Order]:
         f" {format_quantity(band.dose)}, final volume {final_text} (TCZ-1)."
     )
     notes.append("No IV push. Give as early as possible, ideally within 24 hours of onset.")
+    per_kg = fluid_ml_per_kg(final_volume, context)
+    per_kg_text = f"{format_number(per_kg, 1)} mL/kg"
+    if per_kg > TCZ1_FLUID_ML_PER_KG_WARN:
+        notes.append(
+            f"Fluid: the {final_text} final volume is {per_kg_text} at"
+            f" {format_number(context.weight_kg)} kg, over 10 mL/kg: weigh it against raised"
+            " intracranial pressure (TCZ-1)."
+        )
+    else:
+        notes.append(
+            f"Fluid: the {final_text} final volume is {per_kg_text} at"
+            f" {format_number(context.weight_kg)} kg (TCZ-1)."
+        )
+    if low_platelets(context):
+        notes.append(
+            f"Warning: platelets {platelets_text(context)}, under 50 x10^9/L (label: do not start"
+            " under 50,000/uL in indications other than CRS; partial for ANE). The clinician"
+            " decides (TCZ-1)."
+        )
+    notes.append(
+        "Single dose: ANE reports used one dose. A repeat (at least"
+        f" {TCZ1_REPEAT_MIN_HOURS} hours apart, at most {TCZ1_REPEAT_MAX_DOSES} doses in all) is"
+        " an analogue from CAR-T cytokine release syndrome labels: not ordered here (TCZ-1)."
+    )
     return [
         order_from_rule(
             TCZ1_DOSE,
@@ -189,8 +233,8 @@ def orderset_orders(context: BuildContext) -> list[Order]:
             calculation=calc,
             selected=selected,
             instructions=(
-                f"diluted in {TCZ1_DILUENT} to a final {final_text}, infuse over"
-                f" {TCZ1_INFUSION_MIN} minutes at {rate_text}"
+                f"diluted in {TCZ1_DILUENT} to a final {final_text} ({per_kg_text}), infuse"
+                f" over {TCZ1_INFUSION_MIN} minutes at {rate_text}"
             ),
             preparation=Preparation(
                 concentration=product.concentration,
@@ -203,7 +247,8 @@ def orderset_orders(context: BuildContext) -> list[Order]:
                     f"Draw up {volume_text} of {format_quantity(product.concentration)}"
                     f" ({dose_text}). From a {final_text} bag of {TCZ1_DILUENT} withdraw"
                     f" {volume_text}, then add the drug (final {final_text}). Infuse over"
-                    f" {TCZ1_INFUSION_MIN} minutes at {rate_text}; no IV push."
+                    f" {TCZ1_INFUSION_MIN} minutes at {rate_text}; no IV push. Fluid"
+                    f" {per_kg_text}."
                 ),
             ),
             notes=tuple(notes),
@@ -211,25 +256,84 @@ def orderset_orders(context: BuildContext) -> list[Order]:
     ]
 
 
+def fluid_ml_per_kg(final_volume: pint.Quantity, context: BuildContext) -> Decimal:
+    """TCZ-1: the final volume per kg of dosing weight, unrounded (printed to 0.1 mL/kg)."""
+    return to_decimal(final_volume.to(units.mL).magnitude) / context.weight_kg
+
+
+def low_platelets(context: BuildContext) -> bool:
+    """TCZ-1: platelets recorded and under 50 x 10^9/L."""
+    platelets = context.case.clinical.platelets
+    if platelets is None:
+        return False
+    return units.to_decimal(platelets, units.giga_per_L) < TCZ1_PLATELETS_WARN_10E9_L
+
+
+def platelets_text(context: BuildContext) -> str:
+    platelets = context.case.clinical.platelets
+    value = units.to_decimal(platelets, units.giga_per_L) if platelets is not None else None
+    return f"{format_number(value)} x10^9/L" if value is not None else "not recorded"
+
+
 @hookimpl
 def orderset_alerts(context: BuildContext, orders: tuple[Order, ...]) -> list[Alert]:
-    """TCZ-1 past 24 hours: alert, keep the clinician's choice (selection is not changed)."""
-    ordered = any(o.rule_id == TCZ1.id and o.kind == "medication" for o in orders)
-    if not ordered or context.case.hours_since_onset <= TCZ1_WINDOW_HOURS:
+    """TCZ-1 alerts; each keeps the clinician's choice (selection is not changed)."""
+    found = [o for o in orders if o.id == TCZ1_DOSE.id and o.kind == "medication"]
+    if not found:
         return []
-    hours = format_quantity(
-        units.Quantity(float(context.case.hours_since_onset), units.h), max_places=1
-    )
-    return [
-        Alert(
-            id=f"{TCZ1.id}-WINDOW",
-            severity="warning",
-            rule_id=TCZ1.id,
-            order_id=TCZ1_DOSE.id,
-            text=(
-                f"Onset was {hours} ago, past the 24-hour window: tocilizumab should be given as"
-                " early as possible, ideally within 24 hours of onset. Ordering it now is the"
-                " clinician's choice (TCZ-1)."
-            ),
+    tcz = found[0]
+    alerts = []
+    if low_platelets(context):
+        alerts.append(
+            Alert(
+                id=f"{TCZ1.id}-PLATELETS",
+                severity="warning",
+                rule_id=TCZ1.id,
+                order_id=TCZ1_DOSE.id,
+                text=(
+                    f"Platelets {platelets_text(context)}, under 50 x10^9/L: the tocilizumab"
+                    " label advises not starting under 50,000/uL outside CRS (partial for ANE)."
+                    " Ordering it is the clinician's choice (TCZ-1)."
+                ),
+            )
         )
-    ]
+    volume = tcz.preparation.final_volume if tcz.preparation is not None else None
+    if volume is not None and fluid_ml_per_kg(volume, context) > TCZ1_FLUID_ML_PER_KG_WARN:
+        per_kg = format_number(fluid_ml_per_kg(volume, context), 1)
+        alerts.append(
+            Alert(
+                id=f"{TCZ1.id}-FLUID",
+                severity="warning",
+                rule_id=TCZ1.id,
+                order_id=TCZ1_DOSE.id,
+                text=(
+                    f"Tocilizumab final volume {format_quantity(volume)} is {per_kg} mL/kg at"
+                    f" {format_number(context.weight_kg)} kg, over 10 mL/kg: weigh the fluid"
+                    " against raised intracranial pressure (TCZ-1)."
+                ),
+            )
+        )
+    if context.case.hours_since_onset > TCZ1_WINDOW_HOURS:
+        since = hours_text(context.case.assessed_at - context.case.clinical.neuro_onset, up=True)
+        if tcz.selected:
+            choice = (
+                "Tocilizumab is pre-selected: ordering it now is the clinician's choice (TCZ-1)."
+            )
+        else:
+            choice = (
+                "Tocilizumab is offered, not selected: if the clinician selects it now, it is"
+                " past the window (TCZ-1)."
+            )
+        alerts.append(
+            Alert(
+                id=f"{TCZ1.id}-WINDOW",
+                severity="warning",
+                rule_id=TCZ1.id,
+                order_id=TCZ1_DOSE.id,
+                text=(
+                    f"Onset was {since} ago, past the 24-hour window: tocilizumab should be"
+                    " given as early as possible, ideally within 24 hours of onset. " + choice
+                ),
+            )
+        )
+    return alerts

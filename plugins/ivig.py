@@ -5,16 +5,22 @@ unselected by default (no benefit shown added to early methylprednisolone); a pr
 `[selection] IVIG-1 = true` pre-selects it as first line, and the order then moves to the
 first-line section. The titration is product-specific, so it comes from the formulary product:
 a site that stocks another brand supplies that product (and its steps) from its own plugin.
+The label's hydration and minimum-rate cautions go on every IVIG order. A profile may dose by
+adjusted body weight for obesity (IVIG-1, partial); the rules give no ideal-weight formula, so
+the profile supplies the reference BMI that defines ideal weight (no default).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pint
 
 from orderset.plugin import (
+    Alert,
     BuildContext,
+    Evidence,
+    InputError,
     MedicationRule,
     Order,
     Preparation,
@@ -24,13 +30,16 @@ from orderset.plugin import (
     Setting,
     Settings,
     TitrationStep,
+    format_number,
     format_quantity,
     hookimpl,
     order_from_rule,
     pump_rate,
     rule_calculation,
+    to_decimal,
     units,
     volume_for,
+    weight_based_dose,
     weight_quantity,
 )
 
@@ -55,6 +64,23 @@ IVIG1_TITRATION_STEPS = tuple(
 )
 IVIG1_TITRATION_INTERVAL = units.Quantity(30, units.minute)
 ONE_HOUR = units.Quantity(1, units.h)
+# IVIG-1 label cautions, on every IVIG order.
+IVIG1_CAUTIONS = (
+    "Label caution (IVIG-1): ensure adequate hydration before the infusion.",
+    "Label caution (IVIG-1): at risk of thrombosis or renal dysfunction, give the minimum"
+    " practicable dose and infusion rate.",
+)
+# IVIG-1 (partial: Australian National Blood Authority): a profile may dose obesity by adjusted
+# body weight = ideal + 0.4 x (actual - ideal). The rules give no ideal-weight formula: the
+# profile's ivig.ideal_body_weight_bmi (no default) defines ideal weight = that BMI x height^2.
+IVIG1_DOSING_WEIGHTS = ("measured", "adjusted")
+IVIG1_ABW_FRACTION = Decimal("0.4")
+IVIG1_ABW_SOURCE = (
+    "adjusted body weight for obesity per institution profile (partial: Australian National"
+    " Blood Authority, ideal + 0.4 x (actual - ideal); ideal weight = the profile's reference"
+    " BMI x height squared)"
+)
+GRAM_KG = Decimal("0.001")
 
 #: Classes matched against recorded allergies by the engine ("IVIG" is how allergies are
 #: usually written down, so it is matched too).
@@ -74,7 +100,14 @@ IVIG1 = Rule(
         " pre-selects it and moves it to first line. Schedule A or B and a maximum daily dose"
         " (none by default) from the profile add 'per institution profile' to the sources. The"
         " rate titration comes from the formulary product, printed in mL/h for this weight"
-        " (ROUND-1 0.1 mL/h; the maximum rate rounded down)."
+        " (ROUND-1 0.1 mL/h; the maximum rate rounded down), and must be ascending dose rates"
+        " per kg per minute. The label's cautions (hydration before the infusion; minimum"
+        " practicable dose and rate at risk of thrombosis or renal dysfunction) go on the order."
+        " A profile may choose adjusted body weight for obesity (partial: Australian National"
+        " Blood Authority, ideal + 0.4 x (actual - ideal)); the rules give no ideal-weight"
+        " formula, so ideal weight = the profile's reference BMI (no default) x height squared;"
+        " only when the measured weight is over the ideal; with no height recorded the measured"
+        " weight is used, with an alert."
     ),
 )
 
@@ -121,6 +154,26 @@ def orderset_settings() -> list[Setting]:
         ),
         Setting(
             SECTION,
+            "dosing_weight",
+            "measured",
+            "IVIG-1 dosing weight: measured (default) or adjusted body weight for obesity"
+            " (partial; needs ivig.ideal_body_weight_bmi and a recorded height).",
+            str,
+            choices=IVIG1_DOSING_WEIGHTS,
+        ),
+        Setting(
+            SECTION,
+            "ideal_body_weight_bmi",
+            None,
+            "Reference BMI (kg/m2) that defines ideal body weight (= BMI x height squared) for"
+            " IVIG-1 adjusted body weight; the rules give no ideal-weight formula, so no default."
+            " 10 to 40 is a plausibility bound, not a clinical number.",
+            Decimal,
+            minimum=Decimal(10),
+            maximum=Decimal(40),
+        ),
+        Setting(
+            SECTION,
             "max_daily_dose",
             None,
             "Maximum IVIG daily dose. IVIG-1 gives none; no default, so no cap unless the"
@@ -154,6 +207,7 @@ def titration(product: Product, weight_kg: Decimal) -> tuple[TitrationStep, ...]
     """The product's dose-rate steps as pump rates (mL/h, ROUND-1 0.1 mL/h) for this weight."""
     if not product.titration_steps or product.concentration is None:
         return ()
+    check_titration(product)
     weight = weight_quantity(weight_kg)
     interval = product.titration_interval
     last = len(product.titration_steps) - 1
@@ -178,6 +232,63 @@ def titration(product: Product, weight_kg: Decimal) -> tuple[TitrationStep, ...]
     return tuple(steps)
 
 
+def check_titration(product: Product) -> None:
+    """IVIG-1: a product's steps are dose rates per kg per minute, positive and ascending (the
+    last is the maximum rate); anything else is refused naming the product, never guessed."""
+    path = f"formulary.{product.key}.titration_steps"
+    previous = None
+    for step in product.titration_steps:
+        if not step.is_compatible_with(units.mg_per_kg_per_min):
+            raise InputError(path, f"{step} is not a dose rate per kg per minute")
+        value = to_decimal(step.to(units.mg_per_kg_per_min).magnitude)
+        if value <= 0 or (previous is not None and value <= previous):
+            raise InputError(path, "steps must be positive and ascending (last = maximum rate)")
+        previous = value
+
+
+def ideal_body_weight_kg(context: BuildContext) -> Decimal | None:
+    """Ideal body weight from the profile's reference BMI and the recorded height, or None."""
+    bmi = context.setting(SECTION, "ideal_body_weight_bmi")
+    height = context.case.patient.height
+    if bmi is None or height is None:
+        return None
+    metres = to_decimal(height.to(units.m).magnitude)
+    return (bmi * metres * metres).quantize(GRAM_KG, ROUND_HALF_UP)
+
+
+def dosing_weight(context: BuildContext) -> tuple[Decimal, list[str]]:
+    """IVIG-1 dosing weight in kg and the notes that explain it."""
+    measured = context.weight_kg
+    if context.setting(SECTION, "dosing_weight") != "adjusted":
+        return measured, []
+    if context.setting(SECTION, "ideal_body_weight_bmi") is None:
+        raise InputError(
+            f"{SECTION}.ideal_body_weight_bmi",
+            "is needed with dosing_weight = 'adjusted' (the rules give no ideal-weight formula)",
+        )
+    ideal = ideal_body_weight_kg(context)
+    if ideal is None:
+        return measured, [
+            "Adjusted body weight not used: no height recorded, so no ideal weight (IVIG-1);"
+            " dosed by the measured weight."
+        ]
+    if measured <= ideal:
+        return measured, [
+            f"Measured weight {format_number(measured)} kg is not over the ideal weight"
+            f" {format_number(ideal)} kg: dosed by the measured weight (IVIG-1)."
+        ]
+    # IVIG-1 (partial, Australian National Blood Authority): ideal + 0.4 x (actual - ideal).
+    adjusted = (ideal + IVIG1_ABW_FRACTION * (measured - ideal)).quantize(GRAM_KG, ROUND_HALF_UP)
+    bmi = context.setting(SECTION, "ideal_body_weight_bmi")
+    return adjusted, [
+        f"Dosed by adjusted body weight {format_number(adjusted)} kg = ideal"
+        f" {format_number(ideal)} kg + 0.4 x ({format_number(measured)} -"
+        f" {format_number(ideal)}) kg (IVIG-1, partial: Australian National Blood Authority;"
+        f" ideal weight = reference BMI {format_number(bmi)} kg/m2 x height squared, per"
+        " institution profile). Rate steps use the same weight."
+    ]
+
+
 @hookimpl
 def orderset_orders(context: BuildContext) -> list[Order]:
     product = context.product(PRODUCT)
@@ -185,10 +296,20 @@ def orderset_orders(context: BuildContext) -> list[Order]:
     record = IVIG1_SCHEDULE_RECORDS[schedule]
     per_kg, days = IVIG1_SCHEDULES[schedule]
     maximum = context.setting(SECTION, "max_daily_dose")
-    calc = rule_calculation(record, context, maximum=maximum)
+    weight_kg, weight_notes = dosing_weight(context)
+    if weight_kg == context.weight_kg:
+        calc = rule_calculation(record, context, maximum=maximum)
+    else:
+        calc = weight_based_dose(
+            per_kg,
+            weight_kg,
+            unit=units.drug_unit(product.dose_unit),
+            increment=product.increment,
+            maximum=maximum,
+        )
     first_line = context.settings.selection.get(IVIG1.id, False)
     dose_text = format_quantity(calc.given, product.dose_unit)
-    steps = titration(product, context.weight_kg)
+    steps = titration(product, weight_kg)
     notes = [
         f"Schedule {schedule}: {format_quantity(per_kg)}/day for {days} days"
         f" (total {format_quantity(IVIG1_COURSE_PER_KG)} per course; IVIG-1).",
@@ -199,9 +320,19 @@ def orderset_orders(context: BuildContext) -> list[Order]:
         notes.insert(0, "Pre-selected as first line by the institution profile.")
     if maximum is not None:
         notes.append(f"Maximum daily dose {format_quantity(maximum)} per institution profile.")
+    notes += weight_notes
+    notes += IVIG1_CAUTIONS
+    if steps:
+        notes.append(
+            f"Rate steps from the formulary entry: {product.description} (IVIG-1: titration is"
+            " product-specific)."
+        )
     sources = None
     if context.settings.is_from_profile(SECTION, "schedule") or maximum is not None:
         sources = (*IVIG1.sources, "per institution profile")
+    evidence = None
+    if weight_kg != context.weight_kg:
+        evidence = Evidence("partial", (*(sources or IVIG1.sources), IVIG1_ABW_SOURCE))
     preparation = None
     if product.concentration is not None:
         volume = volume_for(calc.given, product.concentration)
@@ -228,8 +359,31 @@ def orderset_orders(context: BuildContext) -> list[Order]:
             section=Section.FIRST_LINE if first_line else Section.ADJUNCT,
             selected=bool(first_line),
             sources=sources,
+            **({"evidence": evidence} if evidence is not None else {}),
             preparation=preparation,
             titration=steps,
             notes=tuple(notes),
         )
     ]
+
+
+@hookimpl
+def orderset_alerts(context: BuildContext, orders: tuple[Order, ...]) -> list[Alert]:
+    """Adjusted body weight chosen by the profile but not computable: say so."""
+    ordered = any(o.rule_id == IVIG1.id and o.kind == "medication" for o in orders)
+    adjusted = context.setting(SECTION, "dosing_weight") == "adjusted"
+    if ordered and adjusted and context.case.patient.height is None:
+        return [
+            Alert(
+                id=f"{IVIG1.id}-DOSING-WEIGHT",
+                severity="warning",
+                rule_id=IVIG1.id,
+                order_id=IVIG1.id,
+                text=(
+                    "The profile doses IVIG by adjusted body weight, but no height is recorded:"
+                    " the dose uses the measured weight (IVIG-1). Record the height to adjust"
+                    " it for obesity."
+                ),
+            )
+        ]
+    return []

@@ -1,9 +1,15 @@
 """Steroids: MP-1 methylprednisolone pulse with its monitoring orders; MP-2 oral taper.
 
-Every number below is from docs/clinical-rules.md and carries its rule id. MP-2 has no ANE
-source, so it has no number here at all: it is offered unselected as "taper per clinician", and
-a dose appears only when the institution profile supplies every part of it (drug, mg/kg,
-maximum, frequency).
+Every number below is from docs/clinical-rules.md and carries its rule id. MP-2 is an analogue
+(pediatric ADEM practice) with no confirmed start dose, so it has no number here at all: it is
+offered unselected as "taper per clinician", and a dose appears only when the institution
+profile supplies every part of it (drug, mg/kg, maximum, frequency).
+
+MP-1's monitoring orders and the taper exist for the pulse (`Order.depends_on`): when MP-1 is
+not in the set (an allergy, the plugin disabled) the engine removes them too. Pulse days
+already given (`clinical.methylprednisolone_days_given`) count: the order covers only the days
+that remain of the profile's days, or there is no MP-1 order and an alert says the pulse is
+complete.
 """
 
 from __future__ import annotations
@@ -11,9 +17,12 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+import attrs
+
 from orderset.plugin import (
     Alert,
     BuildContext,
+    Evidence,
     InputError,
     MedicationRule,
     Order,
@@ -23,8 +32,8 @@ from orderset.plugin import (
     Section,
     Setting,
     Settings,
-    format_quantity,
     hookimpl,
+    hours_text,
     order_from_rule,
     units,
 )
@@ -43,6 +52,11 @@ MP1_MIN_INFUSION_MIN = 30
 MP1_DEFAULT_INFUSION_MIN = 60
 # MP-1: target start within 24 h of onset.
 MP1_WINDOW_HOURS = Decimal(24)
+# MP-1 monitoring (blood glucose during pulse days) at LAB-1's frequency: glucose every 6 hours.
+MP1_GLUCOSE_FREQUENCY = "every 6 hours"
+# MP-1 monitoring (blood pressure during pulse days): no rule gives a frequency, so it is per
+# unit protocol unless the profile's steroids.blood_pressure_check_hours sets one (no default).
+MP1_BP_DEFAULT_TEXT = "per unit protocol"
 # ROUND-1 default increment for methylprednisolone.
 MP1_INCREMENT = units.Quantity(5, units.mg)
 
@@ -71,21 +85,35 @@ MP1 = Rule(
         "Okumura 2009, Brain Dev 31:221",
         "Chang 2022, Children 9:136",
         "Fischell 2023, Front Neurol 14:1239746",
-        "methylprednisolone US label (cap: partial)",
+        "methylprednisolone US label (infusion time; no 1 g cap)",
+        "cap: partial, Cole 2019, Pediatr Neurol 100:26 (pediatric ADEM: maximum 1,000 mg/day)",
     ),
     description=(
         "pulse days (3 by default, up to 5 from the profile, with a note over 3) and infusion"
-        " minutes (60 by default, at least 30) come from the profile; blood glucose and blood"
-        " pressure checks go with the pulse; an alert past 24 hours from onset."
+        " minutes (60 by default, at least 30) come from the profile. Days already given"
+        " (clinical.methylprednisolone_days_given) count: the order is for the profile's days"
+        " minus those, never more in all; none left: no MP-1 order and an info alert that the"
+        " pulse is complete; a pulse already under way has no start window (no countdown, no"
+        " window alert). Days given not recorded with a response other than initial: a warning."
+        " Blood glucose checks every 6 hours (LAB-1) and blood pressure checks (per unit"
+        " protocol, or every N hours from the profile; no rule gives a frequency) depend on the"
+        " MP-1 order and go with it (allergy, disabled plugin); an alert past 24 hours from"
+        " onset for a fresh pulse."
     ),
 )
 MP2 = Rule(
     "MP-2",
-    "Oral steroid taper (per clinician; dose from profile only)",
-    "unconfirmed",
+    "Oral steroid taper (analogue; per clinician; dose from profile only)",
+    "analogue",
+    sources=(
+        "analogue: pediatric ADEM practice, oral prednisone taper over 4-6 weeks after the"
+        " pulse (Cole 2019, Pediatr Neurol 100:26); no ANE source; no start dose confirmed",
+    ),
     description=(
-        "offered unselected as 'taper per clinician' with no dose; a dose only when the profile"
-        " gives drug, mg/kg, maximum and frequency (all or none), weeks optional."
+        "never pre-selected; offered as 'taper per clinician' with no dose; a dose only when the"
+        " profile gives drug, mg/kg, maximum and frequency (all or none), weeks optional. It"
+        " follows the pulse: it depends on the MP-1 order (goes with it), or, when the pulse is"
+        " complete, says 'after the completed pulse'."
     ),
 )
 
@@ -116,7 +144,7 @@ MP2_TAPER = MedicationRule(
     selected=False,
     drug_classes=MP2_CLASSES,
     instructions="starting dose; begin after the methylprednisolone pulse and taper per clinician",
-    sources=("per institution profile",),
+    sources=(*MP2.sources, "start dose per institution profile"),
 )
 
 
@@ -146,7 +174,20 @@ def orderset_settings() -> list[Setting]:
             minimum=MP1_MIN_INFUSION_MIN,
             maximum=240,
         ),
-        # MP-2 (unconfirmed): no defaults; without them the taper is "per clinician".
+        # MP-1 blood pressure checks: no rule gives a frequency, so no default ("per unit
+        # protocol"); 1 to 24 hours is a plausibility bound, not a clinical number.
+        Setting(
+            SECTION,
+            "blood_pressure_check_hours",
+            None,
+            "MP-1 blood pressure checks every N hours during the pulse days; no rule gives a"
+            " frequency, so no default (the order says 'per unit protocol').",
+            int,
+            minimum=1,
+            maximum=24,
+        ),
+        # MP-2 (analogue, no start dose confirmed): no defaults; without them the taper is
+        # "per clinician".
         Setting(
             SECTION,
             "taper_drug",
@@ -214,41 +255,114 @@ def orderset_formulary(settings: Settings) -> list[Product]:
     ]
 
 
+def _days(n: int) -> str:
+    return f"{n} day{'s' * (n != 1)}"
+
+
+def pulse_days(context: BuildContext) -> tuple[int, int, int | None]:
+    """MP-1: (the profile's pulse days, days still to give, days given before or None)."""
+    days = context.setting(SECTION, "methylprednisolone_days")
+    given = context.case.clinical.methylprednisolone_days_given
+    # MP-1: total pulse days (given before plus ordered now) never exceed the profile's days.
+    remaining = max(days - (given or 0), 0)
+    return days, remaining, given
+
+
 @hookimpl
 def orderset_orders(context: BuildContext) -> list[Order]:
-    days = context.setting(SECTION, "methylprednisolone_days")
+    days, remaining, given = pulse_days(context)
+    if remaining == 0:
+        # The pulse is complete: no MP-1 order, no monitoring for it; the taper may follow.
+        return [_taper(context, completed=True)]
     minutes = context.setting(SECTION, "methylprednisolone_infusion_minutes")
     notes = list(MP1_PULSE.notes)
     if days > MP1_DEFAULT_DAYS:
         notes.append(f"{days} days is from the institution profile; over 3 days is unconfirmed.")
+    if given:
+        # A pulse under way: the days left, no fresh start and no 24-hour countdown.
+        notes.append(
+            f"{_days(given)} of the {days}-day pulse already given before this order set"
+            f" (clinical.methylprednisolone_days_given): this order is for the remaining"
+            f" {_days(remaining)} only; total pulse days never exceed {days} (MP-1)."
+        )
+        instructions = (
+            f"infuse over {minutes} minutes; continue the pulse once daily from the last dose"
+            f" given (day {given + 1} of {days})"
+        )
+        start_within = None
+    else:
+        instructions = f"infuse over {minutes} minutes; start now"
+        start_within = MP1_PULSE.start_within_hours
     medication = order_from_rule(
         MP1_PULSE,
         context,
-        duration=f"{days} days",
-        instructions=f"infuse over {minutes} minutes; start now",
+        duration=_days(remaining),
+        instructions=instructions,
+        start_within_hours=start_within,
         preparation=Preparation(
             infuse_over=units.Quantity(minutes, units.minute),
             text=f"Infuse over {minutes} minutes; never as a rapid IV push",
         ),
         notes=tuple(notes),
     )
-    monitoring = [
-        Order(
-            id=f"{MP1.id}-{suffix}",
-            rule_id=MP1.id,
-            kind="nursing",
-            section=Section.ADMISSION,
-            selected=True,
-            text=f"{what} checks during the methylprednisolone pulse days",
-            evidence=MP1.evidence,
+    return [medication, *_monitoring(context), _taper(context, completed=False)]
+
+
+def _monitoring(context: BuildContext) -> list[Order]:
+    """MP-1 monitoring during the pulse days; each depends on the MP-1 order."""
+    bp_hours = context.setting(SECTION, "blood_pressure_check_hours")
+    # MP-1 glucose checks at LAB-1's frequency (glucose every 6 hours).
+    glucose = Order(
+        id=f"{MP1.id}-GLUCOSE",
+        rule_id=MP1.id,
+        kind="nursing",
+        section=Section.ADMISSION,
+        selected=True,
+        text=(
+            f"Blood glucose checks {MP1_GLUCOSE_FREQUENCY} during the methylprednisolone pulse"
+            " days (frequency from LAB-1: glucose every 6 hours)"
+        ),
+        evidence=Evidence(
+            "partial", (*MP1.sources, "LAB-1 monitoring: glucose every 6 hours (partial)")
+        ),
+        depends_on=MP1.id,
+        notes=("Goes with the methylprednisolone pulse (MP-1); frequency from LAB-1.",),
+    )
+    if bp_hours is None:
+        bp_when = MP1_BP_DEFAULT_TEXT
+        bp_note = (
+            "No rule gives a blood pressure check frequency (MP-1 names the checks only):"
+            " per unit protocol unless the institution profile sets"
+            " steroids.blood_pressure_check_hours."
         )
-        for suffix, what in (("GLUCOSE", "Blood glucose"), ("BP", "Blood pressure"))
-    ]
-    return [medication, *monitoring, _taper(context)]
+        bp_evidence = MP1.evidence
+    else:
+        bp_when = f"every {_hours(bp_hours)} (per institution profile)"
+        bp_note = "Frequency per institution profile (steroids.blood_pressure_check_hours)."
+        bp_evidence = Evidence(MP1.grade, (*MP1.sources, "frequency per institution profile"))
+    pressure = Order(
+        id=f"{MP1.id}-BP",
+        rule_id=MP1.id,
+        kind="nursing",
+        section=Section.ADMISSION,
+        selected=True,
+        text=f"Blood pressure checks {bp_when} during the methylprednisolone pulse days",
+        evidence=bp_evidence,
+        depends_on=MP1.id,
+        notes=("Goes with the methylprednisolone pulse (MP-1).", bp_note),
+    )
+    return [glucose, pressure]
 
 
-def _taper(context: BuildContext) -> Order:
-    """MP-2: offered unselected; a dose only when the profile gives drug, mg/kg, max, frequency."""
+def _hours(n: int) -> str:
+    return "hour" if n == 1 else f"{n} hours"
+
+
+def _taper(context: BuildContext, *, completed: bool) -> Order:
+    """MP-2: offered unselected; a dose only when the profile gives drug, mg/kg, max, frequency.
+
+    It follows the pulse: with an MP-1 order in the set it depends on it (an allergy removes
+    both); with the pulse `completed` before this order set it stands alone and says so."""
     values = {key: context.setting(SECTION, key) for key in (*MP2_DOSE_KEYS, "taper_weeks")}
     drug = values["taper_drug"]
     if drug is not None and not re.fullmatch(r"[a-z][a-z -]*[a-z]", drug):
@@ -267,19 +381,24 @@ def _taper(context: BuildContext) -> Order:
                 )
     weeks = values["taper_weeks"]
     duration = f"{weeks} weeks" if weeks is not None else MP2_TAPER.duration
+    after = (
+        "the completed methylprednisolone pulse" if completed else "the methylprednisolone pulse"
+    )
+    depends_on = None if completed else MP1.id
     notes = [
-        "MP-2 is unconfirmed (no ANE source): offered, never pre-selected by default.",
-        "Seed B's 4-6 weeks is unreviewed and not used; any length is from the institution"
-        " profile or the clinician.",
+        "MP-2 is an analogue (pediatric ADEM practice, Cole 2019; no ANE source): offered,"
+        " never pre-selected by default.",
+        "The 4-6 weeks of ADEM practice is not used as a default; any length is from the"
+        " institution profile or the clinician.",
     ]
     if values["taper_mg_per_kg"] is None:
         # No dose: the order says so in words (no drug, dose or frequency to compose a line).
         over = f" over {weeks} weeks" if weeks is not None else ""
         name = drug or MP2_DEFAULT_DRUG
-        text = f"{name} taper per clinician{over}, after the methylprednisolone pulse"
+        text = f"{name} taper per clinician{over}, after {after}"
         if drug is None:
             text += "; no dose: MP-2 doses come only from the institution profile"
-        return order_from_rule(
+        order = order_from_rule(
             MP2_TAPER,
             context,
             text=text,
@@ -288,35 +407,76 @@ def _taper(context: BuildContext) -> Order:
             instructions="",
             notes=tuple(notes),
         )
+        return attrs.evolve(order, depends_on=depends_on)
     notes.append("Starting dose, maximum and frequency are per institution profile (MP-2).")
-    return order_from_rule(
+    order = order_from_rule(
         MP2_TAPER,
         context,
         per_kg=values["taper_mg_per_kg"],
         maximum=values["taper_max_dose"],
         frequency=values["taper_frequency"],
         duration=duration,
+        instructions=f"starting dose; begin after {after} and taper per clinician",
         notes=tuple(notes),
     )
+    # order_from_rule composed the line; depends_on is not a record field.
+    return attrs.evolve(order, depends_on=depends_on)
 
 
 @hookimpl
 def orderset_alerts(context: BuildContext, orders: tuple[Order, ...]) -> list[Alert]:
-    ordered = any(o.rule_id == MP1.id and o.kind == "medication" for o in orders)
-    if ordered and context.case.hours_since_onset > MP1_WINDOW_HOURS:
-        hours = format_quantity(
-            units.Quantity(float(context.case.hours_since_onset), units.h), max_places=1
+    case = context.case
+    days, remaining, given = pulse_days(context)
+    alerts = []
+    if remaining == 0:
+        more = (
+            f" ({_days(given or 0)} recorded, more than the profile's {days})"
+            if (given or 0) > days
+            else ""
         )
-        return [
+        alerts.append(
+            Alert(
+                id=f"{MP1.id}-COMPLETE",
+                severity="info",
+                rule_id=MP1.id,
+                text=(
+                    f"Methylprednisolone pulse complete: {_days(given or 0)} already given of"
+                    f" the {days}-day pulse{more}. No further pulse is ordered (MP-1: total"
+                    " pulse days never exceed the profile's days); no pulse monitoring orders."
+                ),
+            )
+        )
+        return alerts
+    pulse = [o for o in orders if o.id == MP1_PULSE.id and o.kind == "medication"]
+    if pulse and given is None and case.clinical.response != "initial":
+        alerts.append(
+            Alert(
+                id=f"{MP1.id}-DAYS-GIVEN",
+                severity="warning",
+                rule_id=MP1.id,
+                order_id=MP1_PULSE.id,
+                text=(
+                    f"Response is {case.clinical.response} but the methylprednisolone pulse"
+                    " days already given are not recorded: MP-1 is ordered as a fresh"
+                    f" {days}-day pulse. If a pulse was given, record"
+                    " clinical.methylprednisolone_days_given so the total stays within"
+                    f" {days} days (MP-1)."
+                ),
+            )
+        )
+    fresh = any(o.start_within_hours is not None for o in pulse)
+    if fresh and case.hours_since_onset > MP1_WINDOW_HOURS:
+        since = hours_text(case.assessed_at - case.clinical.neuro_onset, up=True)
+        alerts.append(
             Alert(
                 id=f"{MP1.id}-WINDOW",
                 severity="warning",
                 rule_id=MP1.id,
                 order_id=MP1_PULSE.id,
                 text=(
-                    f"Onset was {hours} ago, past the 24-hour window: still give"
+                    f"Onset was {since} ago, past the 24-hour window: still give"
                     " methylprednisolone now; benefit is shown for starts within 24 hours."
                 ),
             )
-        ]
-    return []
+        )
+    return alerts

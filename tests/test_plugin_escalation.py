@@ -176,3 +176,11 @@ def test_escalation_in_every_example():
         if has_order(order_set, "ESC-2"):
             o = order(order_set, "ESC-2")
             assert not o.selected and mag(o.dose) <= 100 and mag(o.daily_dose) <= 400
+
+
+def test_anakinra_cites_its_source_table():
+    """ESC-2 (rules 2026-11-24): the CAR-T analogue is Blood Adv 2022;6:3398, Table 1."""
+    o = order(build(case_data()), "ESC-2")
+    assert o.evidence.grade == "analogue"
+    assert any("Blood Adv 2022;6:3398, Table 1" in s for s in o.evidence.sources)
+    assert any("Blood Adv 2022;6:3398" in n for n in o.notes)

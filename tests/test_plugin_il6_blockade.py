@@ -72,7 +72,8 @@ def test_tocilizumab_dose_band_and_cap(age_months, weight, calculated, given, fi
     assert mag(prep.concentration, units.mg_per_mL) == 20
     assert mag(prep.drug_volume, units.mL) == given / 20  # 20 mg/mL
     assert mag(prep.final_volume, units.mL) == final_ml
-    assert prep.diluent == "0.9% sodium chloride"
+    # TCZ-1 (2026-11-24): 0.9% or 0.45% sodium chloride (label).
+    assert prep.diluent == "0.9% or 0.45% sodium chloride"
     assert mag(prep.infuse_over, units.minute) == 60
     assert mag(prep.rate, units.mL_per_h) == final_ml  # final volume over 60 minutes
     assert f"withdraw {prep.drug_volume.magnitude:g} mL" in prep.text
@@ -243,3 +244,69 @@ def test_tocilizumab_is_stamped_with_its_plugin():
     o = order(build_order_set(case, host=fresh_host()), "TCZ-1")
     assert o.plugin == "il6_blockade"
     assert o.section.value == "medications_adjunct_escalation"
+
+
+# ---- rules 2026-11-24: fluid per kg, platelets, repeat doses, offered window alert -----------
+
+
+@pytest.mark.parametrize(
+    ("age_months", "weight", "per_kg", "warn"),
+    [
+        # 50 mL / 3 kg = 16.67 -> 16.7 mL/kg: over 10 mL/kg
+        (6, "3 kg", "16.7", True),
+        # 50 mL / 4.9 kg = 10.2 mL/kg: over 10
+        (6, "4.9 kg", "10.2", True),
+        # 50 mL / 5 kg = 10 mL/kg exactly: not over
+        (6, "5 kg", "10", False),
+        # 50 mL / 14.2 kg = 3.52 -> 3.5 mL/kg
+        (44, "14.2 kg", "3.5", False),
+        # 100 mL / 30 kg = 3.33 -> 3.3 mL/kg
+        (120, "30 kg", "3.3", False),
+    ],
+)
+def test_tocilizumab_fluid_volume_per_kg_is_shown(age_months, weight, per_kg, warn):
+    order_set = build(case_data(age_months=age_months, weight=weight))
+    o = order(order_set, "TCZ-1")
+    assert f"({per_kg} mL/kg)" in o.text
+    assert f"Fluid {per_kg} mL/kg." in o.preparation.text
+    found = alerts(order_set, "TCZ-1-FLUID")
+    assert bool(found) is warn
+    if warn:
+        assert "raised intracranial pressure" in found[0].text
+        assert any("over 10 mL/kg" in n for n in o.notes)
+
+
+@pytest.mark.parametrize(("platelets", "warn"), [("49 x10^9/L", True), ("50 x10^9/L", False)])
+def test_low_platelets_warn_and_keep_the_choice(platelets, warn):
+    order_set = build(case_data(platelets=platelets, **HIGH))
+    o = order(order_set, "TCZ-1")
+    assert o.selected  # the clinician's choice is kept
+    found = alerts(order_set, "TCZ-1-PLATELETS")
+    assert bool(found) is warn
+    assert any("under 50 x10^9/L" in n for n in o.notes) is warn
+
+
+def test_repeat_doses_are_a_note_never_an_order():
+    order_set = build(case_data(**HIGH))
+    tcz = [o for o in order_set.orders if o.rule_id == "TCZ-1"]
+    assert len(tcz) == 1 and tcz[0].frequency == "once"
+    assert any("at least 8 hours apart, at most 4 doses" in n for n in tcz[0].notes)
+
+
+def test_window_alert_for_an_offered_tocilizumab_says_it_is_offered():
+    """Finding 17: the alert must not read as if tocilizumab were ordered."""
+    order_set = build(case_data(neuro_onset="2026-11-20T14:00:00-05:00"))
+    assert not order(order_set, "TCZ-1").selected
+    (alert,) = alerts(order_set, "TCZ-1-WINDOW")
+    assert "offered, not selected" in alert.text
+    assert alert.text.startswith("Onset was 40 hours ago")
+    (alert,) = alerts(
+        build(case_data(neuro_onset="2026-11-20T14:00:00-05:00", **HIGH)), "TCZ-1-WINDOW"
+    )
+    assert "pre-selected" in alert.text and "offered" not in alert.text
+
+
+def test_window_alert_hours_in_minutes_never_float_hours():
+    order_set = build(case_data(neuro_onset="2026-11-21T05:59:30-05:00", **HIGH))
+    (alert,) = alerts(order_set, "TCZ-1-WINDOW")
+    assert alert.text.startswith("Onset was 24 hours 1 minute ago")

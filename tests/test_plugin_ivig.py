@@ -251,3 +251,69 @@ def test_schedule_b_shows_in_text_and_notes():
     assert "schedule B: 0.4 g/kg/day" in o.text
     assert "5 days" in o.text
     assert attrs.asdict(o.evidence)["sources"][-1] == "per institution profile"
+
+
+# ---- rules 2026-11-24: label cautions, product titration, adjusted body weight --------------
+
+
+def test_label_cautions_are_on_every_ivig_order():
+    o = order(build(case_data()), "IVIG-1")
+    assert any("ensure adequate hydration before the infusion" in n for n in o.notes)
+    assert any("minimum practicable dose and infusion rate" in n for n in o.notes)
+    assert any("thrombosis or renal dysfunction" in n for n in o.notes)
+
+
+def test_titration_names_its_formulary_entry():
+    o = order(build(case_data()), "IVIG-1")
+    assert any("Rate steps from the formulary entry" in n for n in o.notes)
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        (units.Quantity(8, units.mg_per_kg_per_min), units.Quantity(1, units.mg_per_kg_per_min)),
+        (units.Quantity(1, units.mg_per_kg_per_min), units.Quantity(1, units.mg_per_kg_per_min)),
+        (units.Quantity(1, units.mL / units.kg / units.minute),),
+    ],
+)
+def test_product_titration_must_be_ascending_dose_rates(steps):
+    """A Gamunex-C style entry (start 1, maximum 8 mg/kg/min) gives its own steps; steps out of
+    order or in another dimension are refused naming the product, never printed."""
+    site = _SiteIvig(steps, units.Quantity(30, units.minute))
+    with pytest.raises(InputError, match=r"formulary\.immune-globulin-iv-10\.titration_steps"):
+        build(case_data(), plugins=[("site", site)])
+
+
+ADJUSTED = {"ivig": {"dosing_weight": "adjusted", "ideal_body_weight_bmi": 20}}
+
+
+def test_adjusted_body_weight_from_the_profile():
+    # 150 cm, reference BMI 20 (a test profile's value): ideal = 20 x 1.5^2 = 45 kg;
+    # adjusted = 45 + 0.4 x (70 - 45) = 55 kg; schedule A 1 g/kg x 55 kg = 55 g.
+    case = case_data(age_months=144, weight="70 kg", height="150 cm")
+    o = order(build(case, profile=ADJUSTED), "IVIG-1")
+    assert mag(o.dose, units.g) == 55
+    assert o.calculation.weight_kg == 55
+    assert o.evidence.grade == "partial"
+    assert any("Australian National Blood Authority" in s for s in o.evidence.sources)
+    assert any("adjusted body weight 55 kg" in n for n in o.notes)
+    # measured weight by default: 70 g
+    assert mag(order(build(case), "IVIG-1").dose, units.g) == 70
+
+
+def test_adjusted_body_weight_only_over_the_ideal_weight():
+    case = case_data(age_months=144, weight="40 kg", height="150 cm")
+    o = order(build(case, profile=ADJUSTED), "IVIG-1")
+    assert mag(o.dose, units.g) == 40  # 40 kg is under the 45 kg ideal: measured weight
+
+
+def test_adjusted_body_weight_without_height_uses_the_measured_weight_with_an_alert():
+    case = case_data(age_months=144, weight="70 kg", height=None)
+    order_set = build(case, profile=ADJUSTED)
+    assert mag(order(order_set, "IVIG-1").dose, units.g) == 70
+    assert [a for a in order_set.alerts if a.id == "IVIG-1-DOSING-WEIGHT"]
+
+
+def test_adjusted_body_weight_needs_the_profile_reference_bmi():
+    with pytest.raises(InputError, match=r"ivig\.ideal_body_weight_bmi"):
+        build(case_data(), profile={"ivig": {"dosing_weight": "adjusted"}})

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from orderset import InputError, units
+from orderset import InputError, render, units
 from orderset.formatting import ismp_violations, to_decimal
 from orderset.testing import build, case_data, has_order, order
 
@@ -98,8 +98,9 @@ def test_monitoring_orders_go_with_the_pulse():
 @pytest.mark.parametrize(("days", "note"), [(1, False), (3, False), (4, True), (5, True)])
 def test_pulse_days_from_profile(days, note):
     o = order(build(case_data(), profile={"steroids": {"methylprednisolone_days": days}}), "MP-1")
-    assert o.duration == f"{days} days"
-    assert f"for {days} days" in o.text
+    unit = "day" if days == 1 else "days"
+    assert o.duration == f"{days} {unit}"
+    assert f"for {days} {unit}" in o.text
     assert any("unconfirmed" in n for n in o.notes) is note
 
 
@@ -159,7 +160,8 @@ def test_methylprednisolone_window_alert(onset, alert):
 @pytest.mark.parametrize(
     ("substance", "removed", "kept"),
     [
-        ("methylprednisolone", ("MP-1",), ("MP-2",)),
+        # MP-1 (2026-11-24): its monitoring orders and the taper after it go with the pulse.
+        ("methylprednisolone", ("MP-1",), ()),
         ("Corticosteroids", ("MP-1", "MP-2"), ()),
         ("glucocorticoid", ("MP-1", "MP-2"), ()),
     ],
@@ -181,7 +183,8 @@ def test_steroid_allergy(substance, removed, kept):
 def test_taper_without_profile_is_per_clinician_with_no_dose():
     o = order(build(case_data(response="refractory", shock=True)), "MP-2")
     assert not o.selected
-    assert o.evidence.grade == "unconfirmed" and o.evidence.sources == ()
+    # MP-2 is analogue since rules 2026-11-24 (ADEM practice, Cole 2019): still never selected.
+    assert o.evidence.grade == "analogue" and any("Cole 2019" in s for s in o.evidence.sources)
     assert o.dose is None and o.calculation is None and o.daily_dose is None
     assert "taper per clinician" in o.text
     assert o.duration == "per clinician"
@@ -213,11 +216,11 @@ def test_taper_drug_and_weeks_alone_give_no_dose():
 def test_taper_dose_from_profile(age_months, weight, given, capped):
     case = case_data(age_months=age_months, weight=weight)
     o = order(build(case, profile={"steroids": TAPER}), "MP-2")
-    assert not o.selected  # unconfirmed: still only offered
+    assert not o.selected  # analogue: still only offered
     assert mag(o.dose) == given and mag(o.daily_dose) == given  # once daily
     assert o.calculation.capped is capped and mag(o.calculation.maximum) == 60
-    assert o.evidence.grade == "unconfirmed"
-    assert o.evidence.sources == ("per institution profile",)
+    assert o.evidence.grade == "analogue"
+    assert o.evidence.sources[-1] == "start dose per institution profile"
     assert o.frequency == "once daily" and o.duration == "4 weeks"
     assert o.text.startswith(f"prednisolone {given} mg enteral (PO or NG) once daily")
     # The line is composed by the engine: the taper's 4 weeks are its duration.
@@ -259,3 +262,128 @@ def test_no_steroid_dose_over_its_maximum_in_any_example():
         o = order(order_set, "MP-1")
         assert mag(o.dose) <= 1000, path.name
         assert order(order_set, "MP-2").dose is None, path.name
+
+
+# ---- rules 2026-11-24: MP-1 dependents, days already given, monitoring frequency -------------
+
+MONITORING = ("MP-1-GLUCOSE", "MP-1-BP")
+
+
+def with_days_given(days_given, **changes):
+    data = case_data(**changes)
+    data["clinical"]["methylprednisolone_days_given"] = days_given
+    return data
+
+
+def test_methylprednisolone_allergy_takes_its_monitoring_and_countdown_through_json_and_hl7():
+    """Finding 5: no glucose/BP checks ticked or sent to HL7, no countdown to MP-1."""
+    allergy = [{"substance": "methylprednisolone", "reaction": "anaphylaxis"}]
+    order_set = build(case_data(allergies=allergy))
+    for order_id in ("MP-1", *MONITORING, "MP-2"):
+        assert not has_order(order_set, order_id)
+    doc = json.loads(render(order_set, "json"))
+    ids = {o["id"] for o in doc["orders"]}
+    assert not ids & {"MP-1", *MONITORING, "MP-2"}
+    hl7 = render(order_set, "hl7").decode()
+    assert "Blood glucose checks" not in hl7 and "Blood pressure checks" not in hl7
+    assert "MP-1-GLUCOSE" not in hl7 and "MP-1-BP" not in hl7
+    assert "left to start methylprednisolone" not in order_set.timing.text
+    assert "methylprednisolone (MP-1): not ordered (allergy" in order_set.timing.text
+
+
+def test_monitoring_orders_depend_on_the_pulse():
+    order_set = build(case_data())
+    for order_id in MONITORING:
+        assert order(order_set, order_id).depends_on == "MP-1"
+    assert order(order_set, "MP-2").depends_on == "MP-1"
+
+
+def test_disabled_steroids_leave_no_countdown_to_methylprednisolone():
+    order_set = build(case_data(), disable=["steroids"])
+    assert "methylprednisolone" not in order_set.timing.text
+    assert not any(o.rule_id in ("MP-1", "MP-2") for o in order_set.orders)
+
+
+def test_glucose_checks_have_the_lab_1_frequency():
+    """Finding 11: LAB-1 gives glucose every 6 hours; the order says so and cites it."""
+    o = order(build(case_data()), "MP-1-GLUCOSE")
+    assert o.text.startswith("Blood glucose checks every 6 hours during the")
+    assert "LAB-1" in o.text
+    assert any("LAB-1" in s for s in o.evidence.sources)
+
+
+def test_blood_pressure_checks_are_per_unit_protocol_unless_the_profile_sets_them():
+    """Finding 11: no rule gives a blood pressure frequency: no default, never a number."""
+    o = order(build(case_data()), "MP-1-BP")
+    assert o.text.startswith("Blood pressure checks per unit protocol during the")
+    profile = {"steroids": {"blood_pressure_check_hours": 4}}
+    o = order(build(case_data(), profile=profile), "MP-1-BP")
+    assert "every 4 hours (per institution profile)" in o.text
+    assert "frequency per institution profile" in o.evidence.sources
+
+
+@pytest.mark.parametrize(
+    ("days_given", "profile_days", "remaining"),
+    [(0, 3, 3), (1, 3, 2), (2, 3, 1), (2, 5, 3), (4, 5, 1)],
+)
+def test_pulse_covers_only_the_days_that_remain(days_given, profile_days, remaining):
+    profile = {"steroids": {"methylprednisolone_days": profile_days}}
+    order_set = build(with_days_given(days_given), profile=profile)
+    o = order(order_set, "MP-1")
+    unit = "day" if remaining == 1 else "days"
+    assert o.duration == f"{remaining} {unit}"
+    assert days_given + remaining == profile_days
+    assert mag(o.dose) == 425  # the dose is unchanged: 30 mg/kg x 14.2 kg -> 425 mg
+    for order_id in (*MONITORING, "MP-2"):
+        assert has_order(order_set, order_id)
+    if days_given:
+        assert f"day {days_given + 1} of {profile_days}" in o.text and "start now" not in o.text
+        assert any("already given" in n for n in o.notes)
+        assert o.start_within_hours is None  # a pulse under way has no start countdown
+        assert "left to start methylprednisolone" not in order_set.timing.text
+    else:
+        assert "start now" in o.text
+
+
+@pytest.mark.parametrize(("days_given", "profile_days"), [(3, 3), (5, 3), (5, 5), (4, 3)])
+def test_completed_pulse_orders_nothing_more_and_says_so(days_given, profile_days):
+    """A refractory patient at 70 h who had the whole pulse gets no fresh pulse."""
+    profile = {"steroids": {"methylprednisolone_days": profile_days}}
+    data = with_days_given(
+        days_given, response="refractory", neuro_onset="2026-11-19T08:00:00-05:00"
+    )
+    order_set = build(data, profile=profile)
+    for order_id in ("MP-1", *MONITORING):
+        assert not has_order(order_set, order_id)
+    (alert,) = alerts(order_set, "MP-1-COMPLETE")
+    assert alert.severity == "info" and "pulse complete" in alert.text
+    assert not alerts(order_set, "MP-1-WINDOW") and not alerts(order_set, "MP-1-DAYS-GIVEN")
+    taper = order(order_set, "MP-2")
+    assert taper.depends_on is None and "after the completed methylprednisolone pulse" in taper.text
+    assert "methylprednisolone" not in order_set.timing.text
+
+
+def test_refractory_with_days_given_not_recorded_warns_of_a_fresh_pulse():
+    order_set = build(case_data(response="refractory"))
+    (alert,) = alerts(order_set, "MP-1-DAYS-GIVEN")
+    assert alert.severity == "warning" and "methylprednisolone_days_given" in alert.text
+    assert not alerts(build(case_data()), "MP-1-DAYS-GIVEN")  # initial response: no warning
+    assert not alerts(build(with_days_given(0, response="refractory")), "MP-1-DAYS-GIVEN")
+
+
+@pytest.mark.parametrize(
+    ("onset", "text"),
+    [
+        ("2026-11-21T05:59:30-05:00", "Onset was 24 hours 1 minute ago"),  # 24 h 30 s: up
+        ("2026-11-20T14:00:00-05:00", "Onset was 40 hours ago"),
+        ("2026-11-21T04:30:00-05:00", "Onset was 25 hours 30 minutes ago"),
+    ],
+)
+def test_window_alert_says_hours_and_minutes(onset, text):
+    (alert,) = alerts(build(case_data(neuro_onset=onset)), "MP-1-WINDOW")
+    assert alert.text.startswith(text + ", past the 24-hour window")
+
+
+def test_mp1_cap_source_is_cole_2019_partial():
+    o = order(build(case_data()), "MP-1")
+    assert any("Cole 2019" in s and "partial" in s for s in o.evidence.sources)

@@ -47,6 +47,7 @@ from orderset.plugin.hookspecs import hookimpl, hookspec
 from orderset.renderers import Renderer
 from orderset.rules import DoseBand, MedicationRule, Rule
 from orderset.settings import Setting, Settings
+from orderset.timing import hours_text
 from orderset.vocab import FREQUENCIES, ROUTES
 
 __all__ = [
@@ -80,6 +81,7 @@ __all__ = [
     "format_quantity",
     "hookimpl",
     "hookspec",
+    "hours_text",
     "medication_order",
     "order_from_rule",
     "pump_rate",
