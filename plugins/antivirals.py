@@ -1,8 +1,10 @@
 """Antivirals: OSE-1 oseltamivir (enteral), or OSE-2 peramivir with no enteral route.
 
-Every number below is from docs/clinical-rules.md and carries its rule id. Where the rules
-give no number (peramivir under 2 years, peritoneal dialysis) the plugin orders nothing and says
-so in an alert, or takes the value from the institution profile; it never guesses.
+Every number below is from docs/clinical-rules.md (rules version 2026-11-24) and carries its rule
+id. Where the rules give no number (peramivir under 6 months, peramivir under 2 years with
+clearance under 50, peramivir with clearance under 10 or on peritoneal dialysis, oseltamivir
+for an adult with end-stage renal disease not on dialysis) the plugin orders nothing and says so
+in an alert; it never guesses.
 
 Influenza negative: no order, an info alert says why. An alert was chosen over an unselected
 order because an unselected order would still carry a dose to the sheet and the HL7 message,
@@ -11,9 +13,10 @@ where it could be ticked by mistake; an alert cannot be signed.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
+import attrs
 from attrs import frozen
 
 from orderset.plugin import (
@@ -21,7 +24,6 @@ from orderset.plugin import (
     Band,
     BuildContext,
     DoseBand,
-    InputError,
     MedicationRule,
     Order,
     PluginError,
@@ -31,6 +33,7 @@ from orderset.plugin import (
     Section,
     Setting,
     Settings,
+    format_number,
     format_quantity,
     hookimpl,
     order_from_rule,
@@ -45,6 +48,9 @@ OSELTAMIVIR = "oseltamivir-suspension"
 PERAMIVIR = "peramivir-iv"
 ENTERAL = "enteral (PO or NG)"
 
+#: How each `patient.dialysis` value reads in a sentence ("an adult on hemodialysis").
+DIALYSIS_WORDS = {"hemodialysis": "hemodialysis", "peritoneal": "peritoneal dialysis"}
+
 # OSE-1: twice daily for 5 days, enteral; suspension 6 mg/mL (show mL).
 OSE1_FREQUENCY = "twice daily"
 OSE1_DAYS = 5
@@ -56,6 +62,18 @@ OSE1_INFANT_0_8_PER_KG = units.Quantity(3, units.mg_per_kg)
 OSE1_INFANT_9_11_PER_KG = units.Quantity(3.5, units.mg_per_kg)
 OSE1_INFANT_HIGHER_FROM_MONTHS = Decimal(9)
 OSE1_WEIGHT_BANDS_FROM_MONTHS = Decimal(12)
+# OSE-1: preterm infants (AAP), by postmenstrual age (gestational age at birth + weeks since
+# birth): under 38 weeks 1 mg/kg twice daily; 38 to 40 weeks 1.5 mg/kg; over 40 weeks 3 mg/kg.
+# No infant maximum is stated in the sources.
+OSE1_PRETERM_UNDER_38_PER_KG = units.Quantity(1, units.mg_per_kg)
+OSE1_PRETERM_38_40_PER_KG = units.Quantity(1.5, units.mg_per_kg)
+OSE1_PRETERM_OVER_40_PER_KG = units.Quantity(3, units.mg_per_kg)
+OSE1_PMA_LOWER_WEEKS = Decimal(38)  # OSE-1: "under 38 weeks" excludes 38
+OSE1_PMA_UPPER_WEEKS = Decimal(40)  # OSE-1: "38 to 40 weeks" includes 40; "over 40" does not
+# Not a number of the rules: the usual definition of term birth (37 weeks or more), so a
+# gestational age of 37 weeks or more keeps the term bands (as given by the issue).
+OSE1_TERM_FROM_WEEKS = Decimal(37)
+DAYS_PER_WEEK = 7
 # OSE-1: age 13 and older (or adult): 75 mg.
 OSE1_FIXED_FROM_YEARS = 13
 OSE1_FIXED_DOSE_MG = 75
@@ -68,8 +86,8 @@ OSE1_WEIGHT_BANDS: tuple[Band[DoseBand], ...] = (
     Band(DoseBand(units.Quantity(75, units.mg), "over 40 kg")),
 )
 # OSE-1 adult renal adjustment (US label), Cockcroft-Gault creatinine clearance in mL/min:
-# over 30-60: 30 mg twice daily; over 10-30: 30 mg once daily; haemodialysis: 30 mg after each
-# session; end stage (10 or less, read as end stage) not on dialysis: not recommended.
+# over 30-60: 30 mg twice daily; over 10-30: 30 mg once daily; end stage (10 or less, read as
+# end stage) not on dialysis: not recommended.
 OSE1_RENAL_DOSE_MG = 30
 #: (dose mg or None when not recommended, frequency, band in words)
 OSE1_RENAL_BANDS: tuple[Band[tuple[int | None, str, str]], ...] = (
@@ -78,16 +96,41 @@ OSE1_RENAL_BANDS: tuple[Band[tuple[int | None, str, str]], ...] = (
     Band((OSE1_RENAL_DOSE_MG, "twice daily", "over 30 to 60 mL/min"), Decimal(60), inclusive=True),
     Band((OSE1_FIXED_DOSE_MG, OSE1_FREQUENCY, "over 60 mL/min, no adjustment")),
 )
+# OSE-1 haemodialysis (US label): 30 mg after every haemodialysis session, for no more than
+# 5 days; a scheduled dose tied to the session, never PRN; the first dose after the next
+# session, not now.
+OSE1_HEMODIALYSIS_FREQUENCY = "after every hemodialysis session"
+OSE1_HEMODIALYSIS_DURATION = f"at most {OSE1_DAYS} days"
+OSE1_HEMODIALYSIS_START = "first dose after the next hemodialysis session"
+# OSE-1 peritoneal dialysis (US label): a single 30 mg dose right after a dialysis exchange.
+OSE1_PERITONEAL_START = "right after the next peritoneal dialysis exchange"
 
-# OSE-2: peramivir, only when the enteral route is unavailable: 2-12 years 12 mg/kg IV,
-# maximum 600 mg; 13 years and older 600 mg IV; single dose over 15-30 minutes.
+# OSE-2: peramivir, only when the enteral route is unavailable: age 6 months to 12 years
+# 12 mg/kg IV, maximum 600 mg; 13 years and older 600 mg IV; single dose over 15-30 minutes.
+# Under 6 months: not ordered, alert (no labelled dose).
 OSE2_PER_KG = units.Quantity(12, units.mg_per_kg)
 OSE2_MAX_DOSE = units.Quantity(600, units.mg)
-OSE2_FROM_YEARS = 2
+OSE2_FROM_MONTHS = 6
 OSE2_FIXED_FROM_YEARS = 13
 OSE2_FIXED_DOSE = units.Quantity(600, units.mg)
 OSE2_MIN_INFUSION_MIN = 15
 OSE2_MAX_INFUSION_MIN = 30
+# OSE-2 renal adjustment (label; creatinine clearance, bedside Schwartz eGFR for children):
+# 30-49 mL/min: 4 mg/kg, maximum 200 mg (2-12 years) or 200 mg (13 and older);
+# 10-29 mL/min: 2 mg/kg, maximum 100 mg, or 100 mg. Read on the unrounded value as
+# 30 <= x < 50 and 10 <= x < 30. Under 10 the rules give no dose: not ordered, alert.
+OSE2_RENAL_30_49_PER_KG = units.Quantity(4, units.mg_per_kg)
+OSE2_RENAL_30_49_MAX = units.Quantity(200, units.mg)
+OSE2_RENAL_30_49_FIXED = units.Quantity(200, units.mg)
+OSE2_RENAL_10_29_PER_KG = units.Quantity(2, units.mg_per_kg)
+OSE2_RENAL_10_29_MAX = units.Quantity(100, units.mg)
+OSE2_RENAL_10_29_FIXED = units.Quantity(100, units.mg)
+OSE2_RENAL_LOWEST = Decimal(10)  # OSE-2: the table starts at 10 mL/min
+OSE2_RENAL_MIDDLE = Decimal(30)  # OSE-2: "10-29" ends under 30, "30-49" starts at 30
+OSE2_RENAL_NORMAL_FROM = Decimal(50)  # OSE-2: "30-49" ends under 50; 50 or more: no change
+# OSE-2: under 2 years with clearance under 50: no dose, alert (no label recommendation).
+OSE2_RENAL_FROM_YEARS = 2
+OSE2_HEMODIALYSIS_START = "give after the next hemodialysis session"
 # Formulary default, not a clinical number: ROUND-1 lists no peramivir increment, so doses are
 # measured to 1 mg; a profile's [formulary.peramivir-iv] increment replaces it.
 OSE2_INCREMENT = units.Quantity(1, units.mg)
@@ -113,24 +156,37 @@ OSE1 = Rule(
     description=(
         "not ordered when influenza is negative (info alert); pending or unknown is treated"
         " empirically. Child: per kg under 12 months, weight band from 12 months, 75 mg from 13"
-        " years; reduced eGFR or dialysis in a child: pharmacist-review alert (no pediatric"
-        " renal source). Adult: hemodialysis 30 mg after each session; peritoneal dialysis:"
-        " not ordered (critical alert); no creatinine: 75 mg with an alert; otherwise by"
+        " years. Under 9 months the term band applies unless the case gives a gestational age"
+        " at birth under 37 weeks: then the preterm band by postmenstrual age (gestational age"
+        " at birth plus the days since birth divided by 7, compared exactly): under 38 weeks,"
+        " 38 to 40 weeks (both included), over 40 weeks; from 9 months the infant 9 to 11"
+        " months band applies whatever the gestational age (the rules qualify only the 0 to 8"
+        " month band as term); no gestational age: the term band, with a note. Reduced eGFR or"
+        " dialysis in a child: pharmacist-review alert (no pediatric renal source). Adult:"
+        " hemodialysis 30 mg after every session, scheduled (never as needed), for at most 5"
+        " days, the first dose after the next session; peritoneal dialysis a single 30 mg dose"
+        " right after the next exchange; no creatinine: 75 mg with an alert; otherwise by"
         " creatinine clearance: over 60 mL/min 75 mg twice daily, over 30 to 60 mL/min 30 mg"
         " twice daily, over 10 to 30 mL/min 30 mg once daily, 10 mL/min or less: not ordered"
-        " (critical alert). The line shows the mL of the 6 mg/mL suspension."
+        " (critical alert). The dose is followed by the mL of the 6 mg/mL suspension."
     ),
 )
 OSE2 = Rule(
     "OSE-2",
     "Peramivir when the enteral route is unavailable",
     "confirmed",
-    sources=("AAP Red Book influenza table",),
+    sources=("peramivir (Rapivab) US label 2021", "AAP Red Book influenza table"),
     description=(
-        "instead of OSE-1 only when the enteral route is unavailable; 2 to 12 years per kg,"
-        " 13 years or older fixed; under 2 years only with the profile's per-kg dose (graded"
-        " unconfirmed), otherwise not ordered (critical alert). No renal adjustment: reduced"
-        " function, dialysis or no creatinine raises a pharmacist-review alert."
+        "instead of OSE-1 only when the enteral route is unavailable; under 6 months not"
+        " ordered (critical alert); 6 months to 12 years per kg, 13 years or older fixed."
+        " Renal adjustment on the unrounded creatinine clearance (Cockcroft-Gault, adults) or"
+        " bedside Schwartz eGFR (under 18): 50 or more no change; 30 to under 50 and 10 to"
+        " under 30 the reduced doses below; under 10 not ordered (critical alert: the rules"
+        " give no dose); under 2 years with clearance under 50 not ordered (critical alert). No"
+        " creatinine (or, for a child, no height): the usual dose with a warning. Hemodialysis:"
+        " the renally adjusted dose after the next session, never pre-selected, with a"
+        " pharmacist-review warning; no clearance on hemodialysis: not ordered (critical"
+        " alert). Peritoneal dialysis: not ordered (critical alert: the rules give no dose)."
     ),
 )
 
@@ -144,10 +200,42 @@ _OSE1: dict[str, Any] = {
     "section": Section.FIRST_LINE,
     "drug_classes": NEURAMINIDASE,
     "notes": (CRITICALLY_ILL_NOTE,),
+    "instructions": "start now",
 }
 # OSE-1: term infants 0-8 months 3 mg/kg.
 OSE1_INFANT_0_8 = MedicationRule(
     id=OSE1.id, when="term infant 0 to 8 months", per_kg=OSE1_INFANT_0_8_PER_KG, **_OSE1
+)
+# OSE-1: preterm infants by postmenstrual age: under 38 weeks 1 mg/kg twice daily.
+OSE1_PRETERM_UNDER_38 = MedicationRule(
+    id=OSE1.id,
+    when="preterm infant under 9 months, postmenstrual age under 38 weeks",
+    per_kg=OSE1_PRETERM_UNDER_38_PER_KG,
+    **_OSE1,
+)
+# OSE-1: preterm, postmenstrual age 38 to 40 weeks: 1.5 mg/kg twice daily.
+OSE1_PRETERM_38_40 = MedicationRule(
+    id=OSE1.id,
+    when="preterm infant under 9 months, postmenstrual age 38 to 40 weeks",
+    per_kg=OSE1_PRETERM_38_40_PER_KG,
+    **_OSE1,
+)
+# OSE-1: preterm, postmenstrual age over 40 weeks: 3 mg/kg twice daily.
+OSE1_PRETERM_OVER_40 = MedicationRule(
+    id=OSE1.id,
+    when="preterm infant under 9 months, postmenstrual age over 40 weeks",
+    per_kg=OSE1_PRETERM_OVER_40_PER_KG,
+    **_OSE1,
+)
+#: OSE-1 preterm bands by postmenstrual age in days (weeks x 7, so the edges stay exact).
+OSE1_PRETERM_BANDS: tuple[Band[tuple[MedicationRule, str]], ...] = (
+    Band((OSE1_PRETERM_UNDER_38, "under 38 weeks"), OSE1_PMA_LOWER_WEEKS * DAYS_PER_WEEK),
+    Band(
+        (OSE1_PRETERM_38_40, "38 to 40 weeks"),
+        OSE1_PMA_UPPER_WEEKS * DAYS_PER_WEEK,
+        inclusive=True,
+    ),
+    Band((OSE1_PRETERM_OVER_40, "over 40 weeks")),
 )
 # OSE-1: infants 9-11 months 3.5 mg/kg.
 OSE1_INFANT_9_11 = MedicationRule(
@@ -177,13 +265,32 @@ OSE1_ADULT = MedicationRule(
     reason="adult",
     **_OSE1,
 )
-# OSE-1: adult on haemodialysis: 30 mg after each session.
+# OSE-1: adult on haemodialysis: 30 mg after every session, scheduled (never PRN), for at most
+# 5 days, the first dose after the next session.
 OSE1_HEMODIALYSIS = MedicationRule(
     id=OSE1.id,
     when="adult on hemodialysis",
     fixed=units.Quantity(OSE1_RENAL_DOSE_MG, units.mg),
-    reason="adult on hemodialysis, after each session",
-    **{**_OSE1, "frequency": "after each hemodialysis session"},
+    reason="adult on hemodialysis, after every session",
+    **{
+        **_OSE1,
+        "frequency": OSE1_HEMODIALYSIS_FREQUENCY,
+        "duration": OSE1_HEMODIALYSIS_DURATION,
+        "instructions": OSE1_HEMODIALYSIS_START,
+    },
+)
+# OSE-1: adult on peritoneal dialysis: a single 30 mg dose right after a dialysis exchange.
+OSE1_PERITONEAL = MedicationRule(
+    id=OSE1.id,
+    when="adult on peritoneal dialysis",
+    fixed=units.Quantity(OSE1_RENAL_DOSE_MG, units.mg),
+    reason="adult on peritoneal dialysis, single dose",
+    **{
+        **_OSE1,
+        "frequency": "once",
+        "duration": "single dose",
+        "instructions": OSE1_PERITONEAL_START,
+    },
 )
 
 # OSE-2 records: single IV dose over 15-30 minutes (30 by default).
@@ -198,9 +305,9 @@ _OSE2: dict[str, Any] = {
     "notes": (OSE2_ENTERAL_NOTE,),
     "instructions": f"infuse over {OSE2_MAX_INFUSION_MIN} minutes; start now",
 }
-# OSE-2: 2-12 years 12 mg/kg IV, maximum 600 mg.
+# OSE-2: 6 months to 12 years 12 mg/kg IV, maximum 600 mg.
 OSE2_BY_WEIGHT = MedicationRule(
-    id=OSE2.id, when="2 to 12 years", per_kg=OSE2_PER_KG, maximum=OSE2_MAX_DOSE, **_OSE2
+    id=OSE2.id, when="6 months to 12 years", per_kg=OSE2_PER_KG, maximum=OSE2_MAX_DOSE, **_OSE2
 )
 # OSE-2: 13 years and older 600 mg IV.
 OSE2_FROM_13 = MedicationRule(
@@ -210,21 +317,45 @@ OSE2_FROM_13 = MedicationRule(
     reason="age 13 years or older",
     **_OSE2,
 )
-# OSE-2 gives no dose under 2 years: per kg only from the profile, graded unconfirmed; the
-# OSE-2 maximum of 600 mg still applies.
-OSE2_UNDER_2 = MedicationRule(
+# OSE-2 renal, clearance 30-49 mL/min: 4 mg/kg, maximum 200 mg (2-12 years).
+OSE2_RENAL_30_49 = MedicationRule(
     id=OSE2.id,
-    when="under 2 years, dose from the profile",
-    maximum=OSE2_MAX_DOSE,
-    grade="unconfirmed",
-    sources=("per institution profile (no OSE-2 dose under 2 years)",),
-    **{
-        **_OSE2,
-        "notes": (
-            OSE2_ENTERAL_NOTE,
-            "Dose under 2 years is per institution profile; OSE-2 gives none.",
-        ),
-    },
+    when="2 to 12 years, clearance 30 to under 50",
+    per_kg=OSE2_RENAL_30_49_PER_KG,
+    maximum=OSE2_RENAL_30_49_MAX,
+    **_OSE2,
+)
+# OSE-2 renal, clearance 30-49 mL/min: 200 mg (13 and older).
+OSE2_RENAL_30_49_FROM_13 = MedicationRule(
+    id=OSE2.id,
+    when="13 years or older, clearance 30 to under 50",
+    fixed=OSE2_RENAL_30_49_FIXED,
+    reason="age 13 years or older",
+    **_OSE2,
+)
+# OSE-2 renal, clearance 10-29 mL/min: 2 mg/kg, maximum 100 mg (2-12 years).
+OSE2_RENAL_10_29 = MedicationRule(
+    id=OSE2.id,
+    when="2 to 12 years, clearance 10 to under 30",
+    per_kg=OSE2_RENAL_10_29_PER_KG,
+    maximum=OSE2_RENAL_10_29_MAX,
+    **_OSE2,
+)
+# OSE-2 renal, clearance 10-29 mL/min: 100 mg (13 and older).
+OSE2_RENAL_10_29_FROM_13 = MedicationRule(
+    id=OSE2.id,
+    when="13 years or older, clearance 10 to under 30",
+    fixed=OSE2_RENAL_10_29_FIXED,
+    reason="age 13 years or older",
+    **_OSE2,
+)
+#: OSE-2 renal bands on the unrounded clearance: (records for 2-12 years and for 13 and older,
+#: or None when the rules give no dose; the band in words).
+OSE2_RENAL_BANDS: tuple[Band[tuple[tuple[MedicationRule, MedicationRule] | None, str]], ...] = (
+    Band((None, "under 10"), OSE2_RENAL_LOWEST),
+    Band(((OSE2_RENAL_10_29, OSE2_RENAL_10_29_FROM_13), "10 to under 30"), OSE2_RENAL_MIDDLE),
+    Band(((OSE2_RENAL_30_49, OSE2_RENAL_30_49_FROM_13), "30 to under 50"), OSE2_RENAL_NORMAL_FROM),
+    Band(((OSE2_BY_WEIGHT, OSE2_FROM_13), "50 or more, no adjustment")),
 )
 
 
@@ -236,15 +367,6 @@ def orderset_rules() -> list[Rule]:
 @hookimpl
 def orderset_settings() -> list[Setting]:
     return [
-        Setting(
-            SECTION,
-            "peramivir_under_2_years_mg_per_kg",
-            None,
-            "Peramivir dose per kg for a child under 2 years (OSE-2 has none; no default, so"
-            " without it no peramivir is ordered under 2 years).",
-            "quantity",
-            units=units.spellings({"mg/kg": units.mg_per_kg}),
-        ),
         Setting(
             SECTION,
             "peramivir_infusion_minutes",
@@ -327,6 +449,15 @@ def _plan(context: BuildContext) -> _Plan:
     return _oseltamivir(context)
 
 
+def _wait(context: BuildContext) -> str:
+    """OSE-1: pending or unknown influenza status is treated empirically."""
+    return (
+        ""
+        if context.case.clinical.influenza == "positive"
+        else ", do not wait for the influenza test"
+    )
+
+
 # ---- OSE-1 ----------------------------------------------------------------------------------
 
 
@@ -341,19 +472,25 @@ def _oseltamivir(context: BuildContext) -> _Plan:
     notes = list(record.notes)
 
     if case.is_child:
-        record = _child_record(context)
+        record, infant_note = _child_record(context)
+        if infant_note:
+            notes.append(infant_note)
         alerts.extend(_child_renal_alerts(context, OSE1.id, "oseltamivir"))
-        if case.age.months < OSE1_INFANT_HIGHER_FROM_MONTHS:
-            notes.append(
-                "Infant dose is for term infants; a preterm infant needs pharmacist review."
-            )
     elif dialysis == "hemodialysis":
         record = OSE1_HEMODIALYSIS
-        alerts.append(_renal_info("Adult on hemodialysis: oseltamivir 30 mg after each session."))
+        alerts.append(
+            _renal_info(
+                "Adult on hemodialysis: oseltamivir 30 mg after every hemodialysis session, for"
+                " at most 5 days; the first dose after the next session, not now (OSE-1)."
+            )
+        )
     elif dialysis == "peritoneal":
-        return _not_ordered_for_renal(
-            "Adult on peritoneal dialysis: OSE-1 gives no oseltamivir dose for peritoneal"
-            " dialysis, so none was ordered. Dose it with the pharmacist and nephrology."
+        record = OSE1_PERITONEAL
+        alerts.append(
+            _renal_info(
+                "Adult on peritoneal dialysis: oseltamivir 30 mg once, right after the next"
+                " dialysis exchange (OSE-1)."
+            )
         )
     elif renal is None:
         alerts.append(
@@ -398,15 +535,11 @@ def _oseltamivir(context: BuildContext) -> _Plan:
     volume = volume_for(calc.given, product.concentration)
     volume_text = format_quantity(volume)
     concentration_text = format_quantity(product.concentration)
-    # OSE-1: pending or unknown influenza status is treated empirically.
-    wait = "" if case.clinical.influenza == "positive" else ", do not wait for the influenza test"
     order = order_from_rule(
         record,
         context,
         calculation=calc,
-        instructions=(
-            f"({volume_text} of {concentration_text} suspension per dose); start now{wait}"
-        ),
+        instructions=record.instructions + _wait(context),
         preparation=Preparation(
             concentration=product.concentration,
             drug_volume=volume,
@@ -415,20 +548,59 @@ def _oseltamivir(context: BuildContext) -> _Plan:
         notes=tuple(notes),
         **changes,
     )
+    # OSE-1: the mL of the suspension right after the dose. `order_from_rule` takes no
+    # `dose_detail`, so it is set here and the line left empty for the engine to compose again.
+    order = attrs.evolve(
+        order, dose_detail=f"{volume_text} of {concentration_text} suspension", text=""
+    )
     return _Plan(order, tuple(alerts))
 
 
-def _child_record(context: BuildContext) -> MedicationRule:
-    """OSE-1 for a child: mg/kg under 12 months, weight band from 12 months, 75 mg from 13."""
+def postmenstrual_age_days(context: BuildContext) -> Decimal | None:
+    """OSE-1: gestational age at birth (weeks x 7) plus the days since birth, exactly; None
+    when the case gives no gestational age."""
+    gestation = context.case.patient.gestational_age_at_birth
+    if gestation is None:
+        return None
+    weeks = units.to_decimal(gestation, units.week)
+    return weeks * DAYS_PER_WEEK + context.case.age.days
+
+
+def _weeks_text(days: Decimal) -> str:
+    """Weeks to 0.1, rounded down, so a printed "38" is never under 38 weeks."""
+    weeks = (days / DAYS_PER_WEEK).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+    return f"{format_number(weeks)} weeks"
+
+
+def _child_record(context: BuildContext) -> tuple[MedicationRule, str]:
+    """OSE-1 for a child, and a note for the order: per kg under 12 months (preterm bands by
+    postmenstrual age under 9 months when born before 37 weeks), weight band from 12 months,
+    75 mg from 13 years."""
     case = context.case
     if case.age.years >= OSE1_FIXED_FROM_YEARS:
-        return OSE1_FROM_13
+        return OSE1_FROM_13, ""
     months = Decimal(case.age.months)
     if months >= OSE1_WEIGHT_BANDS_FROM_MONTHS:
-        return OSE1_BY_WEIGHT
+        return OSE1_BY_WEIGHT, ""
     if months >= OSE1_INFANT_HIGHER_FROM_MONTHS:
-        return OSE1_INFANT_9_11
-    return OSE1_INFANT_0_8
+        return OSE1_INFANT_9_11, ""
+    gestation = case.patient.gestational_age_at_birth
+    pma_days = postmenstrual_age_days(context)
+    if gestation is None or pma_days is None:
+        return OSE1_INFANT_0_8, (
+            "Infant dose is for term infants: no gestational age at birth was given. For a"
+            " preterm infant give patient.gestational_age_at_birth (OSE-1 preterm bands by"
+            " postmenstrual age) or ask the pharmacist."
+        )
+    weeks = units.to_decimal(gestation, units.week)
+    born = f"born at {format_number(weeks)} weeks of gestation"
+    if weeks >= OSE1_TERM_FROM_WEEKS:
+        return OSE1_INFANT_0_8, f"Term infant ({born}): term infant dose (OSE-1)."
+    preterm, band = select_band(pma_days, OSE1_PRETERM_BANDS).value
+    return preterm, (
+        f"Preterm infant ({born}), postmenstrual age {_weeks_text(pma_days)} ({band}):"
+        " preterm dose by postmenstrual age (OSE-1, AAP)."
+    )
 
 
 def _not_ordered_for_renal(text: str) -> _Plan:
@@ -449,7 +621,7 @@ def _child_renal_alerts(context: BuildContext, order_id: str, drug: str) -> list
     renal = context.renal
     dialysis = context.case.patient.dialysis
     if dialysis != "none":
-        reason = f"a child on {dialysis} dialysis"
+        reason = f"a child on {DIALYSIS_WORDS[dialysis]}"
     elif renal is not None and renal.reduced:
         reason = f"{renal.text}, under 60"
     elif renal is None:
@@ -484,40 +656,114 @@ def _child_renal_alerts(context: BuildContext, order_id: str, drug: str) -> list
 # ---- OSE-2 ----------------------------------------------------------------------------------
 
 
+def _no_peramivir(alert_id: str, text: str) -> _Plan:
+    """No antiviral at all (the enteral route is unavailable), and a critical alert saying why."""
+    return _Plan(
+        None,
+        (
+            Alert(
+                id=f"{OSE2.id}-{alert_id}",
+                severity="critical",
+                rule_id=OSE2.id,
+                text=(
+                    f"No antiviral ordered: the enteral route is unavailable and {text} Dose it"
+                    " with the pharmacist and infectious diseases."
+                ),
+            ),
+        ),
+    )
+
+
 def _peramivir(context: BuildContext) -> _Plan:
     case = context.case
     product = context.product(PERAMIVIR)
+    renal = context.renal
+    dialysis = case.patient.dialysis
+    who = "a child" if case.is_child else "an adult"
+    needs = "serum creatinine and height" if case.is_child else "serum creatinine"
+    if case.age.months < OSE2_FROM_MONTHS:
+        return _no_peramivir(
+            "UNDER-6-MONTHS", "OSE-2 gives no peramivir dose under 6 months (no labelled dose)."
+        )
+    if dialysis == "peritoneal":
+        return _no_peramivir(
+            "DIALYSIS", f"OSE-2 gives no peramivir dose for {who} on peritoneal dialysis."
+        )
+    from_13 = case.age.years >= OSE2_FIXED_FROM_YEARS
+    alerts: list[Alert] = []
+    notes = list(OSE2_BY_WEIGHT.notes)
     changes: dict[str, Any] = {}
-    if case.age.years >= OSE2_FIXED_FROM_YEARS:
-        record = OSE2_FROM_13
-    elif case.age.years >= OSE2_FROM_YEARS:
-        record = OSE2_BY_WEIGHT
-    else:
-        per_kg = context.setting(SECTION, "peramivir_under_2_years_mg_per_kg")
-        if per_kg is None:
-            return _Plan(
-                None,
-                (
-                    Alert(
-                        id=f"{OSE2.id}-UNDER-2",
-                        severity="critical",
-                        rule_id=OSE2.id,
-                        text=(
-                            "No antiviral ordered: the enteral route is unavailable and OSE-2"
-                            " gives no peramivir dose under 2 years. Set"
-                            f" {SECTION}.peramivir_under_2_years_mg_per_kg in the institution"
-                            " profile, or dose it with the pharmacist and infectious diseases."
-                        ),
-                    ),
+    if renal is None:
+        if dialysis == "hemodialysis":
+            return _no_peramivir(
+                "DIALYSIS",
+                f"on hemodialysis OSE-2 gives the renally adjusted dose, but renal function"
+                f" could not be calculated (needs {needs}).",
+            )
+        record = OSE2_FROM_13 if from_13 else OSE2_BY_WEIGHT
+        alerts.append(
+            Alert(
+                id=f"{OSE2.id}-RENAL",
+                severity="warning",
+                rule_id=OSE2.id,
+                order_id=OSE2.id,
+                text=(
+                    f"Renal function could not be calculated (needs {needs}): the peramivir"
+                    " renal adjustment (OSE-2, under 50) was not checked and the usual dose"
+                    " was ordered. Measure creatinine and recheck the dose."
                 ),
             )
-        if per_kg.magnitude <= 0:
-            raise InputError(
-                f"{SECTION}.peramivir_under_2_years_mg_per_kg", "must be more than zero"
+        )
+    else:
+        records, band = select_band(renal.value, OSE2_RENAL_BANDS).value
+        where = f"{renal.text}: {band} {renal.unit}"
+        if records is None:
+            return _no_peramivir(
+                "RENAL", f"{where}. OSE-2 gives no peramivir dose under 10 {renal.unit}."
             )
-        record = OSE2_UNDER_2
-        changes = {"per_kg": per_kg}
+        reduced = records != (OSE2_BY_WEIGHT, OSE2_FROM_13)
+        if reduced and case.age.years < OSE2_RENAL_FROM_YEARS:
+            return _no_peramivir(
+                "RENAL",
+                f"{where}. OSE-2 gives no peramivir dose under 2 years with a clearance under"
+                " 50 (no label recommendation).",
+            )
+        record = records[1] if from_13 else records[0]
+        if reduced:
+            alerts.append(
+                Alert(
+                    id=f"{OSE2.id}-RENAL",
+                    severity="info",
+                    rule_id=OSE2.id,
+                    order_id=OSE2.id,
+                    text=f"{where}. Peramivir at the OSE-2 renal dose for this band.",
+                )
+            )
+        if record.fixed is not None:
+            changes["reason"] = (
+                f"{record.reason}, clearance {renal.display_value} {renal.unit} ({band})"
+            )
+        notes.append(f"Renal function: {renal.text}.")
     minutes = context.setting(SECTION, "peramivir_infusion_minutes")
+    instructions = f"infuse over {minutes} minutes; start now"
+    if dialysis == "hemodialysis":
+        # OSE-2: after dialysis at the renally adjusted dose; never pre-selected on dialysis;
+        # pharmacist review.
+        instructions = f"infuse over {minutes} minutes; {OSE2_HEMODIALYSIS_START}"
+        changes["selected"] = False
+        alerts.append(
+            Alert(
+                id=f"{OSE2.id}-DIALYSIS",
+                severity="warning",
+                rule_id=OSE2.id,
+                order_id=OSE2.id,
+                text=(
+                    f"Pharmacist review: {who} on hemodialysis. Peramivir goes after the next"
+                    " hemodialysis session at the renally adjusted dose; offered, not"
+                    " pre-selected (OSE-2)."
+                ),
+            )
+        )
     calc = rule_calculation(record, context, **changes)
     preparation = Preparation(
         infuse_over=units.Quantity(minutes, units.minute),
@@ -536,40 +782,9 @@ def _peramivir(context: BuildContext) -> _Plan:
         record,
         context,
         calculation=calc,
-        instructions=f"infuse over {minutes} minutes; start now",
+        instructions=instructions,
         preparation=preparation,
+        notes=tuple(notes),
         **changes,
     )
-    alerts = (
-        _child_renal_alerts(context, OSE2.id, "peramivir")
-        if case.is_child
-        else _peramivir_renal_alerts(context)
-    )
     return _Plan(order, tuple(alerts))
-
-
-def _peramivir_renal_alerts(context: BuildContext) -> list[Alert]:
-    """OSE-2 gives no renal adjustment: an adult with reduced clearance or on dialysis, or with
-    no creatinine, needs the pharmacist."""
-    renal = context.renal
-    dialysis = context.case.patient.dialysis
-    if dialysis != "none":
-        reason = f"adult on {dialysis} dialysis"
-    elif renal is None:
-        reason = "no serum creatinine, so renal function could not be checked"
-    elif renal.reduced:
-        reason = renal.text
-    else:
-        return []
-    return [
-        Alert(
-            id=f"{OSE2.id}-RENAL",
-            severity="warning",
-            rule_id=OSE2.id,
-            order_id=OSE2.id,
-            text=(
-                f"Pharmacist review: {reason}. OSE-2 gives no renal adjustment for peramivir;"
-                " the usual dose was ordered."
-            ),
-        )
-    ]
