@@ -60,7 +60,16 @@ def medication_order(
 # ---- rules as data --------------------------------------------------------------------------
 
 #: `order_from_rule` overrides that are `Order` fields the record does not hold.
-_ORDER_ONLY = ("preparation", "titration", "evidence", "text", "daily_dose", "calculation")
+_ORDER_ONLY = (
+    "preparation",
+    "titration",
+    "evidence",
+    "text",
+    "daily_dose",
+    "calculation",
+    "strength",
+    "dose_detail",
+)
 
 
 def dose_label(product: Product) -> str | None:

@@ -22,9 +22,9 @@ from orderset.dosing import Band
 from orderset.formatting import format_quantity
 from orderset.model import Evidence, Grade, Section
 
-#: Version of the clinical rules these plugins encode; printed on the sheet and in JSON.
-#: The rules as they stood before the 2026-11-24 revision (see docs/clinical-rules.md).
-RULES_VERSION = "2026-11"
+#: Version of the clinical rules these plugins encode; printed on the sheet, in JSON and HL7.
+#: The 2026-11-24 revision (see docs/clinical-rules.md for what changed).
+RULES_VERSION = "2026-11-24"
 
 
 @frozen
@@ -122,10 +122,16 @@ DOCUMENT_END = "<!-- end of generated rules -->"
 
 DOCUMENT_PREAMBLE = f"""# Clinical rules encoded by orderset
 
-Rules version: **{RULES_VERSION}**: the clinical rules as they stood **before the 2026-11-24
-revision** of the shared clinical reference. That revision (ICP-1 2-5 mL/kg, OSE-1 dialysis and
-preterm bands, OSE-2 from 6 months with renal adjustment, MP-2 graded analogue, and others) is
-not encoded yet; nothing below describes it.
+Rules version: **{RULES_VERSION}**. Changes from the previous version (2026-11), each from a
+second source check: ICP-1 (2019 pediatric TBI guideline: 2-5 mL/kg over 10-20 minutes; the
+maximum bolus from the profile, none computed for 18 or older or over 50 kg without it; sodium
+160 for 72 hours and osmolarity 360 as hold parameters), OSE-1 (the haemodialysis dose is
+scheduled after every session, never as needed; peritoneal dialysis; preterm bands by
+postmenstrual age), OSE-2 (6 months and older; renal adjustment; never pre-selected on
+dialysis), MP-1 (cap source; dependent orders; days already given), MP-2 (now analogue),
+TCZ-1 (diluent, fluid per kg, repeat doses as a note, platelets), IVIG-1 (label cautions,
+adjusted body weight as a profile option, product titration), SEIZ-1 (infusion times,
+fosphenytoin rate and cardiac monitoring), ESC-2 (source).
 
 Everything under the marker below is generated from the rule records in the plugins by
 `orderset rules --document` (a test fails when this file and the records disagree). Each

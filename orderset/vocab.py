@@ -44,7 +44,6 @@ FREQUENCIES: dict[str, Frequency] = {
         Frequency("every 8 hours", "Q8H", 3),
         Frequency("every 12 hours", "Q12H", 2),
         Frequency("as needed", "PRN", None),
-        Frequency("after each hemodialysis session", "PRN", None),
         # OSE-1: scheduled after every session, never as needed. HL7 table 0335 has no code for
         # "after dialysis", so TQ1-3 carries the text only (an empty code is never PRN).
         Frequency("after every hemodialysis session", "", None),

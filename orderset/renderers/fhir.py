@@ -123,7 +123,8 @@ REPEATS: dict[str, Repeat] = {
     "every 8 hours": Repeat(1, 8, "h"),
     "every 12 hours": Repeat(1, 12, "h"),
     "as needed": Repeat(as_needed=True),
-    "after each hemodialysis session": Repeat(as_needed=True),
+    # OSE-1: scheduled after every session, never as needed; Timing.code carries the text.
+    "after every hemodialysis session": Repeat(),
 }
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(hours?|days?|weeks?)\s*$", re.IGNORECASE)

@@ -241,6 +241,15 @@ def _tq1(case: Case, order: Order) -> str:
             unit = match.group(2).lower().rstrip("s")
             service_duration = (match.group(1), _DURATION_UCUM[unit] + ("UCUM",))
     instruction = ", ".join(t for t in (order.frequency, order.duration) if t) or None
+    # A frequency tied to an event (table 0335 has no code: "after every hemodialysis session")
+    # starts at the event, not now: routine priority and no start time.
+    event = frequency is not None and not frequency.hl7 and not as_needed
+    if as_needed:
+        priority = ("PRN", "As needed", "HL70485")
+    elif event:
+        priority = ("R", "Routine", "HL70485")
+    else:
+        priority = ("A", "ASAP", "HL70485")
     return segment(
         "TQ1",
         "1",
@@ -249,9 +258,9 @@ def _tq1(case: Case, order: Order) -> str:
         None,
         None,
         service_duration,  # TQ1-6
-        hl7_datetime(case.assessed_at),  # TQ1-7 start
+        None if event else hl7_datetime(case.assessed_at),  # TQ1-7 start
         None,
-        ("PRN", "As needed", "HL70485") if as_needed else ("A", "ASAP", "HL70485"),  # TQ1-9
+        priority,  # TQ1-9
         order.prn,  # TQ1-10 condition text
         instruction,  # TQ1-11 text instruction
     )
