@@ -61,7 +61,8 @@ def test_a_changed_record_changes_the_document():
 def test_document_says_what_version_it_encodes_and_that_it_is_generated():
     text = DOCUMENT.read_text()
     assert f"Rules version: **{RULES_VERSION}**" in text
-    assert "before the 2026-11-24" in text
+    assert RULES_VERSION == "2026-11-24"
+    assert "Changes from the previous version (2026-11)" in text
     assert DOCUMENT_START in text and text.rstrip().endswith(DOCUMENT_END)
 
 
