@@ -10,7 +10,7 @@ import pytest
 
 from orderset import PluginError, hookimpl, units
 from orderset.errors import InputError
-from orderset.model import Evidence, Order, Section
+from orderset.model import Calculation, Evidence, Order, Section
 from orderset.plugin.host import BUILTIN_PLUGINS, make_host
 from orderset.testing import build, case_data, fresh_host
 
@@ -48,7 +48,13 @@ def _nursing(order_id: str, text: str = "Weigh daily") -> Order:
     )
 
 
-def _med(order_id: str, drug: str, dose, unit: str = "mg") -> Order:
+def _med(order_id: str, drug: str, dose, unit: str = "mg", maximum=None) -> Order:
+    """A site medication order; its calculation's maximum is `maximum` (default: the dose)."""
+    calc = None
+    if isinstance(dose, units.Quantity) and dose.is_compatible_with(units.mg):
+        calc = Calculation(
+            text="site dose", calculated=dose, given=dose, maximum=dose if maximum is None else maximum
+        )
     return Order(
         id=order_id,
         rule_id="SITE-2",
@@ -62,6 +68,7 @@ def _med(order_id: str, drug: str, dose, unit: str = "mg") -> Order:
         dose_unit=unit,
         route="IV",
         frequency="once",
+        calculation=calc,
     )
 
 
