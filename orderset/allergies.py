@@ -24,7 +24,7 @@ shorten it. A site plugin's classes reach screening through `Order.drug_classes`
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from functools import lru_cache
 
 from attrs import frozen
 
@@ -116,7 +116,9 @@ DRUGS: dict[str, DrugTerms] = {
         ),
         ("corticosteroid",),
     ),
-    "prednisolone": DrugTerms(("Orapred", "Pediapred", "Millipred", "Prelone"), ("corticosteroid",)),
+    "prednisolone": DrugTerms(
+        ("Orapred", "Pediapred", "Millipred", "Prelone"), ("corticosteroid",)
+    ),
     "prednisone": DrugTerms(("Deltasone", "Rayos"), ("corticosteroid",)),
     "dexamethasone": DrugTerms(("Decadron",), ("corticosteroid",)),
     "hydrocortisone": DrugTerms(("Solu-Cortef", "Cortef", "A-Hydrocort"), ("corticosteroid",)),
@@ -176,12 +178,19 @@ DRUGS: dict[str, DrugTerms] = {
 }
 
 
+@lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(words(text))
+
+
+@lru_cache(maxsize=4096)
 def _key(text: str) -> str:
     """A name as matched: its normalised words joined ("Solu-Medrol" -> "solumedrol")."""
-    return "".join(words(text))
+    return "".join(_words(text))
 
 
-def _keys(names: Iterable[str]) -> dict[str, str]:
+@lru_cache(maxsize=1024)
+def _keys(names: tuple[str, ...]) -> dict[str, str]:
     out: dict[str, str] = {}
     for name in names:
         out.setdefault(_key(name), name)
@@ -203,7 +212,7 @@ def _named(text: str, keys: dict[str, str]) -> str | None:
     """The first name (of `keys`, from `_keys`) that `text` names as whole words, after
     normalisation. Spaces and hyphens inside a name may be there or not ("Solu Medrol",
     "SoluMedrol", "solu-medrol"); the last word may be plural ("steroids", "benzos")."""
-    ws = words(text)
+    ws = _words(text)
     for i in range(len(ws)):
         run = ""
         for word in ws[i:]:
@@ -218,14 +227,15 @@ _DRUG_KEYS = {drug: _keys((drug, *terms.names)) for drug, terms in DRUGS.items()
 _CLASS_KEYS = {cls: _keys((cls, *spellings)) for cls, spellings in CLASS_WORDS.items()}
 
 
-def _table_classes(names: Iterable[str]) -> set[str]:
+@lru_cache(maxsize=1024)
+def _table_classes(names: tuple[str, ...]) -> frozenset[str]:
     """The `CLASS_WORDS` classes that an order's own class names spell ("benzodiazepines")."""
     found = set()
     for name in names:
         for cls, keys in _CLASS_KEYS.items():
             if _key(name) in keys or any(f in keys for f in _singulars(_key(name))):
                 found.add(cls)
-    return found
+    return frozenset(found)
 
 
 def check_substance(text: str, field: str) -> None:
@@ -270,9 +280,7 @@ def _why_removed(allergy: Allergy, reading: _Reading, order: Order) -> str | Non
     own = _named(text, _keys(order.drug_classes))
     if own:
         return f" ({drug} is a {own})"
-    classes = set(DRUGS[drug].classes if drug in DRUGS else ()) | _table_classes(
-        order.drug_classes
-    )
+    classes = set(DRUGS[drug].classes if drug in DRUGS else ()) | _table_classes(order.drug_classes)
     for cls in reading.classes:
         if cls in classes:
             return f" ({drug} is a {cls})"

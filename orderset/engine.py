@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 import attrs
+import pint
 
 from orderset import allergies, units
 from orderset import governance as governance_settings
@@ -111,7 +112,7 @@ def load_settings(host: PluginHost, profile: Mapping[str, Any] | str | Path | No
 #: `Product.maximum_dose` (each from the shared clinical rules, 2026-11-24, with its rule id).
 #: Used only for a product supplied by a built-in plugin under this key and drug while its own
 #: `maximum_dose` is None; they belong in the plugins, and this table goes when they are there.
-PENDING_BUILTIN_MAXIMA: dict[str, tuple[str, units.Quantity]] = {
+PENDING_BUILTIN_MAXIMA: dict[str, tuple[str, pint.Quantity]] = {
     # MP-1: maximum 1,000 mg per dose (cap: partial, Cole 2019).
     "methylprednisolone-iv": ("methylprednisolone", units.Quantity(1000, units.mg)),
     # TCZ-1: maximum 800 mg.
@@ -320,7 +321,7 @@ def _positive_finite(magnitude: object) -> bool:
     return False
 
 
-def _amount(order: Order, what: str, value: object, unit: units.Unit) -> Decimal:
+def _amount(order: Order, what: str, value: object, unit: units.UnitLike) -> Decimal:
     """`value` in `unit` as a Decimal: a Quantity of the dose's dimension with a positive,
     finite number, or the order is refused naming the plugin and the order."""
     if not isinstance(value, units.Quantity) or not value.is_compatible_with(unit):
@@ -355,29 +356,33 @@ def _products_of(order: Order, context: BuildContext) -> list[Product]:
 
 
 def _product_maximum(
-    order: Order, context: BuildContext, unit: units.Unit
+    order: Order, context: BuildContext, unit: units.UnitLike
 ) -> tuple[Decimal, str] | None:
     """The strictest `maximum_dose` of the order's products, for this patient (a per-kg maximum
     times the dosing weight), with words naming the product; None when none has one."""
-    found: list[tuple[Decimal, str]] = []
+    best: tuple[Decimal, Product, bool] | None = None
+    per_kg = unit / units.kg
     for product in _products_of(order, context):
         maximum = product.maximum_dose
-        if maximum is None:
+        if not isinstance(maximum, units.Quantity):
             continue
-        per_kg = unit / units.kg
-        if isinstance(maximum, units.Quantity) and maximum.is_compatible_with(per_kg):
-            cap = _amount(order, f"product {product.key} maximum", maximum, per_kg)
-            found.append(
-                (
-                    cap * context.weight_kg,
-                    f" product {product.key}'s {format_quantity(maximum)} x"
-                    f" {format_quantity(units.Quantity(context.weight_kg, units.kg))}",
-                )
-            )
-        elif isinstance(maximum, units.Quantity) and maximum.is_compatible_with(unit):
+        if maximum.is_compatible_with(per_kg):
+            what = f"product {product.key} maximum"
+            cap = _amount(order, what, maximum, per_kg) * context.weight_kg
+        elif maximum.is_compatible_with(unit):
             cap = _amount(order, f"product {product.key} maximum", maximum, unit)
-            found.append((cap, f" product {product.key}'s"))
-    return min(found, key=lambda item: item[0]) if found else None
+        else:
+            continue
+        if best is None or cap < best[0]:
+            best = (cap, product, maximum.is_compatible_with(per_kg))
+    if best is None:
+        return None
+    cap, product, scaled = best
+    where = f" product {product.key}'s"
+    if scaled and product.maximum_dose is not None:
+        weight = format_quantity(units.Quantity(context.weight_kg, units.kg))
+        where += f" {format_quantity(product.maximum_dose)} x {weight}"
+    return cap, where
 
 
 def _is_text(value: object) -> bool:

@@ -72,9 +72,7 @@ def test_a_mixed_script_look_alike_is_refused_naming_the_field(substance, letter
     with pytest.raises(InputError) as info:
         build(case_data(allergies=allergies))
     assert info.value.field == "patient.allergies[1].substance"
-    assert letter in info.value.reason and "retype the substance in one alphabet" in str(
-        info.value
-    )
+    assert letter in info.value.reason and "retype the substance in one alphabet" in str(info.value)
 
 
 def test_check_substance_is_callable_by_the_loader():
@@ -92,7 +90,9 @@ def test_an_unread_allergy_is_listed_in_one_info_alert_and_removes_nothing():
     assert unmatched[0].text == (
         "Allergy to latex, shellfish: not matched to any ordered drug: check by hand."
     )
-    assert not any(a.severity == "critical" and a.id.startswith("ALLERGY") for a in order_set.alerts)
+    assert not any(
+        a.severity == "critical" and a.id.startswith("ALLERGY") for a in order_set.alerts
+    )
 
 
 def test_a_recognised_drug_that_is_not_ordered_raises_no_unmatched_alert():
@@ -101,7 +101,9 @@ def test_a_recognised_drug_that_is_not_ordered_raises_no_unmatched_alert():
     assert not any(a.id == "ALLERGY-UNMATCHED" for a in order_set.alerts)
 
 
-@pytest.mark.parametrize("substance", ["Tamiflu", "oseltamivir", "Relenza", "neuraminidase inhibitors"])
+@pytest.mark.parametrize(
+    "substance", ["Tamiflu", "oseltamivir", "Relenza", "neuraminidase inhibitors"]
+)
 def test_an_oseltamivir_allergy_removes_peramivir_same_class(substance):
     # Finding 18: peramivir (OSE-2, no enteral route) shares the neuraminidase-inhibitor class.
     order_set = build(
