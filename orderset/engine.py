@@ -286,12 +286,18 @@ def _checked(order: Order, context: BuildContext) -> Order:
                 order.plugin,
                 f"order {order.id}: daily dose {daily} exceeds its daily maximum {daily_cap}",
             )
-    maxima: list[tuple[Decimal, str]] = []
+    maxima: list[tuple[Decimal, Decimal, str]] = []
     if calc is not None and calc.maximum is not None:
-        maxima.append((_amount(order, "calculation maximum", calc.maximum, expected), ""))
+        maxima.append((dose, _amount(order, "calculation maximum", calc.maximum, expected), ""))
     product = _product_maximum(order, context, expected)
     if product is not None:
-        maxima.append(product)
+        cap, where, per_kg = product
+        checked = dose
+        if per_kg and calc is not None and calc.per_kg is not None:
+            # A per-kg maximum bounds the weight-based dose before ROUND-1, which may round it
+            # up by less than one increment and 10% when the calculation itself has no cap.
+            checked = _amount(order, "calculated dose", calc.calculated, expected)
+        maxima.append((checked, cap, where))
     if not maxima:
         raise PluginError(
             order.plugin,
@@ -299,10 +305,10 @@ def _checked(order: Order, context: BuildContext) -> Order:
             f" none and no formulary product of {order.drug} has a maximum_dose; every"
             " medication dose needs one from its rule",
         )
-    for cap, where in maxima:
-        if dose > cap:
+    for checked, cap, where in maxima:
+        if checked > cap:
             raise PluginError(
-                order.plugin, f"order {order.id}: dose {dose} exceeds its{where} maximum {cap}"
+                order.plugin, f"order {order.id}: dose {checked} exceeds its{where} maximum {cap}"
             )
     return order
 
@@ -357,9 +363,10 @@ def _products_of(order: Order, context: BuildContext) -> list[Product]:
 
 def _product_maximum(
     order: Order, context: BuildContext, unit: units.UnitLike
-) -> tuple[Decimal, str] | None:
+) -> tuple[Decimal, str, bool] | None:
     """The strictest `maximum_dose` of the order's products, for this patient (a per-kg maximum
-    times the dosing weight), with words naming the product; None when none has one."""
+    times the dosing weight), words naming the product, and whether it is per kg; None when
+    no product has one."""
     best: tuple[Decimal, Product, bool] | None = None
     per_kg = unit / units.kg
     for product in _products_of(order, context):
@@ -382,7 +389,7 @@ def _product_maximum(
     if scaled and product.maximum_dose is not None:
         weight = format_quantity(units.Quantity(context.weight_kg, units.kg))
         where += f" {format_quantity(product.maximum_dose)} x {weight}"
-    return cap, where
+    return cap, where, scaled
 
 
 def _is_text(value: object) -> bool:
