@@ -239,12 +239,10 @@ def _table_classes(names: tuple[str, ...]) -> frozenset[str]:
 
 
 def check_substance(text: str, field: str) -> None:
-    """Refuse an allergy substance that cannot be read safely: empty once invisible characters
-    are removed, or a word mixing Latin with Cyrillic or Greek look-alike letters (a
-    "tocilizumab" with a Cyrillic o would otherwise match nothing). The case loader should call
+    """Refuse an allergy substance that cannot be read safely: a word mixing Latin with
+    Cyrillic or Greek look-alike letters (a "tocilizumab" with a Cyrillic o would otherwise
+    match nothing). The case loader should call
     this for every `patient.allergies[N].substance`; the engine calls it before screening."""
-    if not words(text):
-        raise InputError(field, "is empty (once invisible characters are removed)")
     mixed = mixed_script(text)
     if mixed is not None:
         word, letter = mixed

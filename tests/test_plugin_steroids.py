@@ -159,7 +159,8 @@ def test_methylprednisolone_window_alert(onset, alert):
 @pytest.mark.parametrize(
     ("substance", "removed", "kept"),
     [
-        ("methylprednisolone", ("MP-1",), ("MP-2",)),
+        # same class (corticosteroid): the taper goes too (Clinical safety review 2, finding 18)
+        ("methylprednisolone", ("MP-1", "MP-2"), ()),
         ("Corticosteroids", ("MP-1", "MP-2"), ()),
         ("glucocorticoid", ("MP-1", "MP-2"), ()),
     ],
