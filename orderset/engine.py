@@ -8,11 +8,14 @@ order ids fail the build, and two plugins ordering the same drug raise a conflic
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import attrs
+import pint
 
 from orderset import allergies, units
 from orderset import governance as governance_settings
@@ -21,8 +24,19 @@ from orderset.errors import PluginError
 from orderset.formatting import format_quantity
 from orderset.formulary import Formulary, Product
 from orderset.lines import order_line
-from orderset.model import Alert, Case, Order, OrderSet
-from orderset.plugin.host import PluginHost, make_host
+from orderset.model import (
+    Alert,
+    Calculation,
+    Case,
+    Evidence,
+    Order,
+    OrderKind,
+    OrderSet,
+    Preparation,
+    Section,
+    TitrationStep,
+)
+from orderset.plugin.host import BUILTIN_PLUGINS, PluginHost, make_host
 from orderset.renal import renal_function
 from orderset.rules import Rule
 from orderset.salicylates import salicylate_in
@@ -94,10 +108,56 @@ def load_settings(host: PluginHost, profile: Mapping[str, Any] | str | Path | No
     return resolve_settings([*ENGINE_SETTINGS, *host.settings()], data)
 
 
+#: Absolute maxima per dose for built-in products whose plugin does not yet set
+#: `Product.maximum_dose` (each from the shared clinical rules, 2026-11-24, with its rule id).
+#: Used only for a product supplied by a built-in plugin under this key and drug while its own
+#: `maximum_dose` is None; they belong in the plugins, and this table goes when they are there.
+PENDING_BUILTIN_MAXIMA: dict[str, tuple[str, pint.Quantity]] = {
+    # MP-1: maximum 1,000 mg per dose (cap: partial, Cole 2019).
+    "methylprednisolone-iv": ("methylprednisolone", units.Quantity(1000, units.mg)),
+    # TCZ-1: maximum 800 mg.
+    "tocilizumab-iv": ("tocilizumab", units.Quantity(800, units.mg)),
+    # SEIZ-1: lorazepam maximum 4 mg.
+    "lorazepam-iv": ("lorazepam", units.Quantity(4, units.mg)),
+    # SEIZ-1: midazolam maximum 10 mg (IV 0.2 mg/kg and IM 0.3 mg/kg alike).
+    "midazolam-inj": ("midazolam", units.Quantity(10, units.mg)),
+    # SEIZ-1: levetiracetam maximum 4,500 mg.
+    "levetiracetam-iv": ("levetiracetam", units.Quantity(4500, units.mg)),
+    # SEIZ-1: fosphenytoin maximum 1,500 mg PE.
+    "fosphenytoin-iv": ("fosphenytoin", units.Quantity(1500, units.mg)),
+    # ESC-2 (analogue): anakinra maximum 100 mg per dose.
+    "anakinra-iv": ("anakinra", units.Quantity(100, units.mg)),
+    # OSE-1: the largest oseltamivir dose in any branch: over 40 kg, 13 years and older, adults
+    # 75 mg (no infant maximum is stated, and no infant dose reaches 75 mg).
+    "oseltamivir-suspension": ("oseltamivir", units.Quantity(75, units.mg)),
+    # OSE-2: peramivir maximum 600 mg (2-12 years 12 mg/kg, maximum 600 mg; 13 and older 600 mg).
+    "peramivir-iv": ("peramivir", units.Quantity(600, units.mg)),
+    # IVIG-1: no labelled maximum daily dose beyond 1 g/kg/day (given once daily: per dose).
+    "immune-globulin-iv-10": ("immune globulin", units.Quantity(1, units.g_per_kg)),
+    # ICP-1: mannitol 0.25-1 g/kg.
+    "mannitol-iv": ("mannitol", units.Quantity(1, units.g_per_kg)),
+    # ICP-1: 3% sodium chloride bolus 2-5 mL/kg (2019). The built-in plugin still encodes the
+    # superseded 2012 range 6.5-10 mL/kg (docs/clinical-rules.md, rules version 2026-11), so the
+    # encoded range's top is used until ICP-1 is updated; then this becomes 5 mL/kg.
+    "sodium-chloride-3-percent-iv": ("sodium chloride", units.Quantity(10, units.mL_per_kg)),
+}
+_BUILTIN_NAMES = frozenset(module.rsplit(".", 1)[-1] for module in BUILTIN_PLUGINS)
+
+
 def build_formulary(host: PluginHost, settings: Settings) -> Formulary:
     products: dict[str, Product] = {}
     for info, product in host.formulary(settings):
-        products[product.key] = attrs.evolve(product, source=f"plugin:{info.name}")
+        product = attrs.evolve(product, source=f"plugin:{info.name}")
+        pending = PENDING_BUILTIN_MAXIMA.get(product.key)
+        if (
+            pending is not None
+            and info.name in _BUILTIN_NAMES
+            and info.source == "built-in"
+            and product.drug == pending[0]
+            and product.maximum_dose is None
+        ):
+            product = attrs.evolve(product, maximum_dose=pending[1])
+        products[product.key] = product
     return Formulary(apply_formulary_overrides(products, settings.formulary_overrides))
 
 
@@ -122,7 +182,7 @@ def build_order_set(
         renal=renal_function(case),
     )
 
-    orders = [_with_line(_checked(order, case)) for order in host.orders(context)]
+    orders = [_with_line(_checked(order, context)) for order in host.orders(context)]
     _refuse_duplicate_ids(orders)
     proposed = {o.id: o for o in orders}
     orders, allergy_alerts = allergies.screen(orders, case.patient.allergies)
@@ -175,12 +235,15 @@ def _alert_rank(alert: Alert) -> int:
     return ("critical", "warning", "info").index(alert.severity)
 
 
-def _checked(order: Order, case: Case) -> Order:
-    """Refuse an order with no rule id, a salicylate for a child (ALERT-1), an unknown route or
-    frequency, or a dose that is missing its unit, in the wrong dimension or over its cap."""
+def _checked(order: Order, context: BuildContext) -> Order:
+    """Refuse an order that breaks the plugin contract (a field of the wrong type), has no rule
+    id, names a salicylate for a child (ALERT-1), has an unknown route or frequency, or a dose
+    that is missing its unit, in the wrong dimension, not a positive finite number, over its
+    calculation's or its product's maximum, or without any maximum at all."""
+    _check_fields(order)
     if not order.rule_id or not order.id:
         raise PluginError(order.plugin, f"order {order.text!r} has no rule id")
-    if case.is_child:
+    if context.case.is_child:
         found = _salicylate(order)
         if found:
             raise PluginError(
@@ -205,36 +268,203 @@ def _checked(order: Order, case: Case) -> Order:
         expected = units.drug_unit(order.dose_unit)
     except ValueError as exc:
         raise PluginError(order.plugin, f"order {order.id}: {exc}") from None
-    if not isinstance(order.dose, units.Quantity) or not order.dose.is_compatible_with(expected):
-        raise PluginError(
-            order.plugin,
-            f"order {order.id}: dose {order.dose!s} is not in {order.dose_unit}"
-            f" ({expected.dimensionality})",
-        )
+    dose = _amount(order, "dose", order.dose, expected)
+    calc = order.calculation
+    if calc is not None:
+        given = _amount(order, "calculation given dose", calc.given, expected)
+        if given != dose:
+            raise PluginError(
+                order.plugin,
+                f"order {order.id}: dose {_show(dose, order)} is not its calculation's given"
+                f" dose {_show(given, order)}",
+            )
     if order.daily_maximum is not None and order.daily_dose is not None:
-        daily = units.to_decimal(order.daily_dose, expected)
-        daily_cap = units.to_decimal(order.daily_maximum, expected)
+        daily = _amount(order, "daily dose", order.daily_dose, expected)
+        daily_cap = _amount(order, "daily maximum", order.daily_maximum, expected)
         if daily > daily_cap:
             raise PluginError(
                 order.plugin,
                 f"order {order.id}: daily dose {daily} exceeds its daily maximum {daily_cap}",
             )
-    calc = order.calculation
+    maxima: list[tuple[Decimal, Decimal, str]] = []
     if calc is not None and calc.maximum is not None:
-        dose = units.to_decimal(order.dose, expected)
-        cap = units.to_decimal(calc.maximum, expected)
-        if dose > cap:
+        maxima.append((dose, _amount(order, "calculation maximum", calc.maximum, expected), ""))
+    product = _product_maximum(order, context, expected)
+    if product is not None:
+        cap, where, per_kg = product
+        checked = dose
+        if per_kg and calc is not None and calc.per_kg is not None:
+            # A per-kg maximum bounds the weight-based dose before ROUND-1, which may round it
+            # up by less than one increment and 10% when the calculation itself has no cap.
+            checked = _amount(order, "calculated dose", calc.calculated, expected)
+        maxima.append((checked, cap, where))
+    if not maxima:
+        raise PluginError(
+            order.plugin,
+            f"order {order.id}: dose {_show(dose, order)} has no maximum: its calculation has"
+            f" none and no formulary product of {order.drug} has a maximum_dose; every"
+            " medication dose needs one from its rule",
+        )
+    for checked, cap, where in maxima:
+        if checked > cap:
             raise PluginError(
-                order.plugin, f"order {order.id}: dose {dose} exceeds its maximum {cap}"
+                order.plugin, f"order {order.id}: dose {checked} exceeds its{where} maximum {cap}"
             )
     return order
+
+
+def _show(value: Decimal, order: Order) -> str:
+    return f"{format_quantity(units.Quantity(value, units.drug_unit(order.dose_unit or '')))}"
+
+
+def _positive_finite(magnitude: object) -> bool:
+    if isinstance(magnitude, bool):
+        return False
+    if isinstance(magnitude, Decimal):
+        return magnitude.is_finite() and magnitude > 0
+    if isinstance(magnitude, int | float):
+        return math.isfinite(magnitude) and magnitude > 0
+    return False
+
+
+def _amount(order: Order, what: str, value: object, unit: units.UnitLike) -> Decimal:
+    """`value` in `unit` as a Decimal: a Quantity of the dose's dimension with a positive,
+    finite number, or the order is refused naming the plugin and the order."""
+    if not isinstance(value, units.Quantity) or not value.is_compatible_with(unit):
+        raise PluginError(
+            order.plugin,
+            f"order {order.id}: {what} {value!s} is not in {order.dose_unit}"
+            f" ({unit.dimensionality})",
+        )
+    if not _positive_finite(value.magnitude):
+        raise PluginError(
+            order.plugin,
+            f"order {order.id}: {what} {value!s} is not a positive finite number; a medication"
+            " dose must be more than zero",
+        )
+    amount = units.to_decimal(value, unit)
+    if not amount.is_finite() or amount <= 0:  # e.g. a float that overflowed in conversion
+        raise PluginError(
+            order.plugin, f"order {order.id}: {what} {value!s} is not a positive finite number"
+        )
+    return amount
+
+
+def _products_of(order: Order, context: BuildContext) -> list[Product]:
+    """The formulary products an order is made of: by its product code when a product has it,
+    else every product of its drug."""
+    products = list(context.formulary.values())
+    if order.product_code:
+        by_code = [p for p in products if p.local_code == order.product_code]
+        if by_code:
+            return by_code
+    return [p for p in products if p.drug == order.drug]
+
+
+def _product_maximum(
+    order: Order, context: BuildContext, unit: units.UnitLike
+) -> tuple[Decimal, str, bool] | None:
+    """The strictest `maximum_dose` of the order's products, for this patient (a per-kg maximum
+    times the dosing weight), words naming the product, and whether it is per kg; None when
+    no product has one."""
+    best: tuple[Decimal, Product, bool] | None = None
+    per_kg = unit / units.kg
+    for product in _products_of(order, context):
+        maximum = product.maximum_dose
+        if not isinstance(maximum, units.Quantity):
+            continue
+        if maximum.is_compatible_with(per_kg):
+            what = f"product {product.key} maximum"
+            cap = _amount(order, what, maximum, per_kg) * context.weight_kg
+        elif maximum.is_compatible_with(unit):
+            cap = _amount(order, f"product {product.key} maximum", maximum, unit)
+        else:
+            continue
+        if best is None or cap < best[0]:
+            best = (cap, product, maximum.is_compatible_with(per_kg))
+    if best is None:
+        return None
+    cap, product, scaled = best
+    where = f" product {product.key}'s"
+    if scaled and product.maximum_dose is not None:
+        weight = format_quantity(units.Quantity(context.weight_kg, units.kg))
+        where += f" {format_quantity(product.maximum_dose)} x {weight}"
+    return cap, where, scaled
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str)
+
+
+def _is_optional(kind: type | tuple[type, ...]) -> Callable[[object], bool]:
+    return lambda value: value is None or isinstance(value, kind)
+
+
+def _is_texts(value: object) -> bool:
+    return isinstance(value, tuple) and all(isinstance(v, str) for v in value)
+
+
+#: The type every Order field must have, checked for every plugin's order before anything
+#: reads it (a section given as a string, a list of classes, a number for a text, ...).
+_ORDER_FIELDS: tuple[tuple[str, Callable[[object], bool], str], ...] = (
+    ("id", _is_text, "text"),
+    ("rule_id", _is_text, "text"),
+    ("kind", lambda v: v in get_args(OrderKind), f"one of {', '.join(get_args(OrderKind))}"),
+    ("section", lambda v: isinstance(v, Section), "an orderset.plugin.Section"),
+    ("selected", lambda v: isinstance(v, bool), "true or false"),
+    ("text", _is_text, "text"),
+    ("evidence", lambda v: isinstance(v, Evidence), "an Evidence"),
+    ("drug", _is_optional(str), "text or None"),
+    ("drug_classes", _is_texts, "a tuple of text"),
+    ("product_code", _is_optional(str), "text or None"),
+    ("dose", _is_optional(units.Quantity), "a Quantity or None"),
+    ("dose_unit", _is_optional(str), "text or None"),
+    ("route", _is_optional(str), "text or None"),
+    ("frequency", _is_optional(str), "text or None"),
+    ("duration", _is_optional(str), "text or None"),
+    ("prn", _is_optional(str), "text or None"),
+    ("dosage_form", _is_optional(str), "text or None"),
+    ("calculation", _is_optional(Calculation), "a Calculation or None"),
+    ("preparation", _is_optional(Preparation), "a Preparation or None"),
+    (
+        "titration",
+        lambda v: isinstance(v, tuple) and all(isinstance(s, TitrationStep) for s in v),
+        "a tuple of TitrationStep",
+    ),
+    ("daily_dose", _is_optional(units.Quantity), "a Quantity or None"),
+    ("daily_maximum", _is_optional(units.Quantity), "a Quantity or None"),
+    ("notes", _is_texts, "a tuple of text"),
+    ("instructions", _is_text, "text"),
+    ("start_within_hours", _is_optional(Decimal), "a Decimal or None"),
+    ("depends_on", _is_optional(str), "text or None"),
+    ("strength", _is_text, "text"),
+    ("dose_detail", _is_text, "text"),
+)
+
+
+def _check_fields(order: Order) -> None:
+    name = order.id if isinstance(order.id, str) and order.id else repr(order.id)
+    for field, ok, expected in _ORDER_FIELDS:
+        value = getattr(order, field)
+        if not ok(value):
+            raise PluginError(
+                order.plugin,
+                f"order {name}: {field} must be {expected}, not {type(value).__name__}"
+                f" {value!r:.60}",
+            )
 
 
 def _with_line(order: Order) -> Order:
     """A medication's `text` is its composed line (one function for every format). A plugin
     that writes its own sentence for a dosed medication is refused: a dose written into words
     could disagree with the dose sent to the pharmacy."""
-    line = order_line(order)
+    try:
+        line = order_line(order)
+    except Exception as exc:
+        raise PluginError(
+            order.plugin,
+            f"order {order.id}: its line cannot be composed ({type(exc).__name__}: {exc})",
+        ) from exc
     if line == order.text:
         return order
     if order.text:

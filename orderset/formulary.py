@@ -30,6 +30,11 @@ class Product:
     #: `titration_interval` as tolerated; the last step is the maximum rate. Empty when none.
     titration_steps: tuple[pint.Quantity, ...] = ()
     titration_interval: pint.Quantity | None = None
+    #: The largest dose per administration any order of this product may have, from its rule
+    #: (cite the rule id where it is set): in the dose unit (OSE-2: 600 mg), or per kg of dosing
+    #: weight (IVIG-1: 1 g/kg). The engine refuses a dose over it, and a dose that has neither
+    #: this nor its calculation's maximum. None: no rule gives one.
+    maximum_dose: pint.Quantity | None = None
 
 
 class Formulary(Mapping[str, Product]):

@@ -13,7 +13,8 @@ subsalicylate, methyl salicylate). Extend the list, never shorten it.
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from orderset.textnorm import normalise
 
 #: Names matched as whole words (after normalisation): generics, abbreviations and brands.
 SALICYLATE_NAMES: tuple[str, ...] = (
@@ -53,26 +54,6 @@ SALICYLATE_NAMES: tuple[str, ...] = (
 )
 #: Any word containing this is a salicylate (salicylate, trisalicylate, subsalicylate, ...).
 SALICYL_STEM = "salicyl"
-
-_INVISIBLE = re.compile(
-    r"[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]"
-)
-_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015_/]+")
-#: Cyrillic and Greek letters that look like Latin ones ("аspirin" with a Cyrillic a).
-_CONFUSABLES = str.maketrans(
-    "аеорсухіјѕԁԛԝАВЕКМНОРСТХІЈЅαβεικνοτυχΑΒΕΗΙΚΜΝΟΡΤΥΧ",
-    "aeopcyxijsdqwABEKMHOPCTXIJSabeiknotuxABEHIKMNOPTYX",
-)
-
-
-def normalise(text: str) -> str:
-    """NFKC (fullwidth letters become ASCII), Cyrillic and Greek look-alikes made Latin,
-    invisible characters removed, case folded, and hyphens, slashes and runs of spaces made one
-    space."""
-    text = unicodedata.normalize("NFKC", text).translate(_CONFUSABLES)
-    text = _INVISIBLE.sub("", text).casefold()
-    return _SEPARATORS.sub(" ", text).strip()
-
 
 _NAME_PATTERN = re.compile(
     r"(?<![\w])("

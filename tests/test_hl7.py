@@ -14,6 +14,7 @@ import pytest
 from orderset import hookimpl, units
 from orderset.cli import main
 from orderset.errors import InputError, PluginError
+from orderset.formulary import Product
 from orderset.loader import load_case
 from orderset.model import Alert, Evidence, Order, Preparation, Section
 from orderset.renderers.hl7 import (
@@ -332,6 +333,21 @@ class _Plugin:
     @hookimpl
     def orderset_orders(self, context: Any) -> list[Order]:
         return self._orders
+
+    @hookimpl
+    def orderset_formulary(self, settings: Any) -> list[Product]:
+        # The engine refuses a dose without a maximum: the test drug's product has one.
+        return [
+            Product(
+                key=drug,
+                drug=drug,
+                description="test drug",
+                dose_unit="mg",
+                increment=units.Quantity(0.1, units.mg),
+                maximum_dose=units.Quantity(1000, units.mg),
+            )
+            for drug in ("testdrug", "otherdrug")
+        ]
 
     @hookimpl
     def orderset_alerts(self, context: Any, orders: Any) -> list[Alert]:

@@ -152,6 +152,8 @@ class _SiteIvig:
                 titration_steps=self.steps,
                 titration_interval=self.interval,
                 local_code="SITE-IVIG",
+                # IVIG-1: no labelled maximum beyond 1 g/kg/day (the engine needs a maximum).
+                maximum_dose=units.Quantity(1, units.g_per_kg),
             )
         ]
 

@@ -3,14 +3,20 @@ stamping, and failures that name the plugin."""
 
 from __future__ import annotations
 
+import decimal
 import importlib.metadata
+import threading
+import time
 import types
+from decimal import Decimal
 
+import attrs
 import pytest
 
-from orderset import PluginError, hookimpl, units
+from orderset import PluginError, case_from_dict, hookimpl, units
+from orderset.engine import build_order_set
 from orderset.errors import InputError
-from orderset.model import Evidence, Order, Section
+from orderset.model import Calculation, Evidence, Order, Section
 from orderset.plugin.host import BUILTIN_PLUGINS, make_host
 from orderset.testing import build, case_data, fresh_host
 
@@ -48,7 +54,16 @@ def _nursing(order_id: str, text: str = "Weigh daily") -> Order:
     )
 
 
-def _med(order_id: str, drug: str, dose, unit: str = "mg") -> Order:
+def _med(order_id: str, drug: str, dose, unit: str = "mg", maximum=None) -> Order:
+    """A site medication order; its calculation's maximum is `maximum` (default: the dose)."""
+    calc = None
+    if isinstance(dose, units.Quantity) and dose.is_compatible_with(units.mg):
+        calc = Calculation(
+            text="site dose",
+            calculated=dose,
+            given=dose,
+            maximum=dose if maximum is None else maximum,
+        )
     return Order(
         id=order_id,
         rule_id="SITE-2",
@@ -62,6 +77,7 @@ def _med(order_id: str, drug: str, dose, unit: str = "mg") -> Order:
         dose_unit=unit,
         route="IV",
         frequency="once",
+        calculation=calc,
     )
 
 
@@ -248,3 +264,165 @@ def test_a_daily_dose_over_the_daily_maximum_fails_naming_the_plugin():
     )
     with pytest.raises(PluginError, match="SITE-2: daily dose 500 exceeds its daily maximum 400"):
         build(case_data(), plugins=[("daily", _plugin("daily", orders=[over]))])
+
+
+# ---- Safety hardening 2: doses, maxima, contract breaks, hooks that hang ----------------------
+
+
+@pytest.mark.parametrize(
+    ("magnitude", "shown"),
+    [
+        (-500, "-500 milligram"),
+        (0, "0 milligram"),
+        (Decimal("-0.5"), "-0.5 milligram"),
+        (float("nan"), "nan milligram"),
+        (Decimal("NaN"), "NaN milligram"),
+        (float("inf"), "inf milligram"),
+        (Decimal("Infinity"), "Infinity milligram"),
+    ],
+)
+def test_a_dose_that_is_not_a_positive_finite_number_is_refused(magnitude, shown):
+    dose = units.Quantity(magnitude, units.mg)
+    bad = _plugin(
+        "site", orders=[_med("SITE-2", "sitedrug", dose, maximum=units.Quantity(5, units.mg))]
+    )
+    with pytest.raises(PluginError) as info:
+        build(case_data(), plugins=[("site", bad)])
+    assert info.value.plugin == "site"
+    assert str(info.value) == (
+        f"plugin 'site': order SITE-2: dose {shown} is not a positive finite number; a"
+        " medication dose must be more than zero"
+    )
+
+
+def test_a_maximum_of_infinity_is_no_maximum():
+    order = _med(
+        "SITE-2",
+        "sitedrug",
+        units.Quantity(5, units.mg),
+        maximum=units.Quantity(float("inf"), units.mg),
+    )
+    with pytest.raises(PluginError, match="SITE-2: calculation maximum inf milligram is not a"):
+        build(case_data(), plugins=[("site", _plugin("site", orders=[order]))])
+
+
+def test_a_medication_with_no_calculation_needs_its_products_maximum():
+    # 50,000 mg of methylprednisolone with no calculation: over MP-1's 1,000 mg per dose.
+    huge = attrs.evolve(
+        _med("SITE-MP", "methylprednisolone", units.Quantity(50000, units.mg)), calculation=None
+    )
+    with pytest.raises(
+        PluginError,
+        match=r"plugin 'site': order SITE-MP: dose 50000 exceeds its product"
+        r" methylprednisolone-iv's maximum 1000",
+    ):
+        build(case_data(), plugins=[("site", _plugin("site", orders=[huge]))])
+    # a drug no product has a maximum for, and no calculation: refused, never assumed safe
+    bare = attrs.evolve(_med("SITE-2", "sitedrug", units.Quantity(5, units.mg)), calculation=None)
+    with pytest.raises(PluginError) as info:
+        build(case_data(), plugins=[("site", _plugin("site", orders=[bare]))])
+    assert str(info.value) == (
+        "plugin 'site': order SITE-2: dose 5 mg has no maximum: its calculation has none and no"
+        " formulary product of sitedrug has a maximum_dose; every medication dose needs one from"
+        " its rule"
+    )
+
+
+def test_a_product_maximum_per_kg_is_times_the_dosing_weight():
+    # IVIG-1: 1 g/kg per dose at 14.2 kg is 14.2 g; 15 g of immune globulin is refused.
+    over = attrs.evolve(
+        _med("SITE-IG", "immune globulin", units.Quantity(15, units.g), "g"), calculation=None
+    )
+    with pytest.raises(
+        PluginError,
+        match=r"SITE-IG: dose 15 exceeds its product"
+        r" immune-globulin-iv-10's 1 g/kg x 14.2 kg maximum 14.2",
+    ):
+        build(case_data(), plugins=[("site", _plugin("site", orders=[over]))])
+    within = attrs.evolve(over, id="SITE-IG", dose=units.Quantity(14, units.g))
+    order_set = build(case_data(), plugins=[("site", _plugin("site", orders=[within]))])
+    assert any(o.id == "SITE-IG" for o in order_set.orders)
+
+
+def test_a_dose_that_disagrees_with_its_calculation_is_refused():
+    order = attrs.evolve(
+        _med("SITE-2", "sitedrug", units.Quantity(5, units.mg)), dose=units.Quantity(4, units.mg)
+    )
+    with pytest.raises(
+        PluginError, match="SITE-2: dose 4 mg is not its calculation's given dose 5 mg"
+    ):
+        build(case_data(), plugins=[("site", _plugin("site", orders=[order]))])
+
+
+@pytest.mark.parametrize("max_daily_dose", ["-5 g", "0 g"])
+def test_a_profile_cannot_make_a_negative_or_zero_ivig_dose(max_daily_dose):
+    profile = {"selection": {"IVIG-1": True}, "ivig": {"max_daily_dose": max_daily_dose}}
+    with pytest.raises((PluginError, InputError)) as info:
+        build(case_data(), profile=profile)
+    # the engine names the plugin and order; a profile bound (if present) names the key
+    assert "IVIG-1" in str(info.value) or "ivig.max_daily_dose" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        (
+            "section",
+            "medications_first_line",
+            "section must be an orderset.plugin.Section, not str",
+        ),
+        ("drug_classes", "corticosteroid", "drug_classes must be a tuple of text, not str"),
+        ("evidence", "confirmed", "evidence must be an Evidence, not str"),
+        ("selected", "yes", "selected must be true or false, not str"),
+        ("kind", "drug", "kind must be one of medication, nursing"),
+    ],
+)
+def test_a_field_of_the_wrong_type_is_refused_naming_plugin_and_order(field, value, message):
+    order = attrs.evolve(_nursing("SITE-1"), **{field: value})
+    with pytest.raises(PluginError) as info:
+        build(case_data(), plugins=[("site", _plugin("site", orders=[order]))])
+    assert info.value.plugin == "site"
+    assert str(info.value).startswith(f"plugin 'site': order SITE-1: {message}")
+
+
+def test_a_hook_that_hangs_fails_the_build_naming_plugin_and_hook():
+    release = threading.Event()
+    mod = types.ModuleType("sleepy")
+
+    @hookimpl
+    def orderset_orders(context):
+        release.wait(30)
+        return []
+
+    mod.orderset_orders = orderset_orders
+    host = fresh_host([("sleepy", mod)])
+    host.hook_time_limit = 0.2
+    started = time.monotonic()
+    try:
+        with pytest.raises(PluginError) as info:
+            build_order_set(case_from_dict(case_data()), host=host)
+    finally:
+        release.set()
+    assert time.monotonic() - started < 5
+    assert str(info.value) == (
+        "plugin 'sleepy': hook orderset_orders did not return within 0.2 s (the limit per hook"
+        " call); the build was stopped"
+    )
+    # the next build on a fresh runner thread works
+    assert build(case_data()).orders
+
+
+def test_hooks_see_the_callers_decimal_context():
+    seen = []
+    mod = types.ModuleType("ctx")
+
+    @hookimpl
+    def orderset_orders(context):
+        seen.append(decimal.getcontext().prec)
+        return []
+
+    mod.orderset_orders = orderset_orders
+    with decimal.localcontext() as ctx:
+        ctx.prec = 13
+        build(case_data(), plugins=[("ctx", mod)])
+    assert seen == [13]

@@ -38,6 +38,8 @@ def _product(key: str, dose_unit: str = "mg", increment=None) -> Product:
         increment=increment or units.Quantity(1, units.drug_unit(dose_unit)),
         dosage_form="injection, solution",
         route="IV",
+        # A test value: the engine refuses a dose with no maximum at all.
+        maximum_dose=units.Quantity(100000, units.drug_unit(dose_unit)),
     )
 
 

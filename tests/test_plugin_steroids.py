@@ -160,8 +160,8 @@ def test_methylprednisolone_window_alert(onset, alert):
 @pytest.mark.parametrize(
     ("substance", "removed", "kept"),
     [
-        # MP-1 (2026-11-24): its monitoring orders and the taper after it go with the pulse.
-        ("methylprednisolone", ("MP-1",), ()),
+        # same class (corticosteroid): the taper goes too (Clinical safety review 2, finding 18)
+        ("methylprednisolone", ("MP-1", "MP-2"), ()),
         ("Corticosteroids", ("MP-1", "MP-2"), ()),
         ("glucocorticoid", ("MP-1", "MP-2"), ()),
     ],

@@ -16,7 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from orderset import case_from_dict, to_json, units
-from orderset.engine import build_order_set, is_salicylate
+from orderset.allergies import CLASS_WORDS, DRUGS
+from orderset.engine import build_formulary, build_order_set, is_salicylate, load_settings
 from orderset.formatting import ismp_violations
 from orderset.loader import age_at, plausible_weight_kg
 from orderset.renderers.hl7 import build_messages
@@ -187,3 +188,96 @@ def test_no_salicylate_is_ever_ordered_for_a_child(data):
             assert not is_salicylate(o), o.id
         if "supportive_care" in {p.name for p in HOST.plugins}:
             assert any("aspirin" in a.text.lower() for a in order_set.alerts)
+
+
+def _limits(order, order_set, unit) -> list[tuple[Decimal, Decimal]]:
+    """(value, maximum) pairs the order's dose must respect, worked out here: its calculation's
+    maximum on the dose, and its formulary product's (by product code, else by drug): absolute
+    on the dose, per kg x weight on the dose before ROUND-1 when the dose is weight-based."""
+    given = dec(order.dose, unit)
+    calc = order.calculation
+    pairs = []
+    if calc is not None and calc.maximum is not None:
+        pairs.append((given, dec(calc.maximum, unit)))
+    formulary = build_formulary(HOST, load_settings(HOST, order_set.profile_name))
+    products = [
+        p for p in formulary.values() if p.local_code and p.local_code == order.product_code
+    ]
+    for product in products or [p for p in formulary.values() if p.drug == order.drug]:
+        m = product.maximum_dose
+        if m is None:
+            continue
+        if m.is_compatible_with(unit / units.kg):
+            value = dec(calc.calculated, unit) if calc and calc.per_kg is not None else given
+            pairs.append((value, dec(m, unit / units.kg) * order_set.case.weight_kg))
+        else:
+            pairs.append((given, dec(m, unit)))
+    return pairs
+
+
+@given(plausible_cases())
+def test_every_medication_dose_is_positive_and_within_a_maximum(data):
+    order_set = build(data)
+    for o in medications(order_set):
+        unit = o.dose.units
+        given = dec(o.dose, unit)
+        assert given.is_finite() and given > 0, (o.id, given)
+        limits = _limits(o, order_set, unit)
+        assert limits, o.id
+        for value, cap in limits:
+            assert value <= cap, (o.id, value, cap)
+
+
+def _spelled(draw, name: str) -> str:
+    """`name` as an allergy list might spell it: case changed, hyphens and spaces swapped or
+    dropped, a soft hyphen or zero-width space inside, fullwidth letters, a plural, words
+    around it."""
+    out = []
+    for char in name:
+        if char in " -":
+            out.append(draw(st.sampled_from([" ", "-", "", "\u2010"])))
+            continue
+        if char.isalpha():
+            char = draw(st.sampled_from([char.lower(), char.upper()]))
+            if draw(st.integers(0, 9)) == 0:
+                char = chr(ord(char) + 0xFEE0)  # fullwidth
+        out.append(char)
+        if draw(st.integers(0, 14)) == 0:
+            out.append(draw(st.sampled_from(["\u00ad", "\u200b", "\u2060"])))
+    text = "".join(out)
+    if draw(st.booleans()) and text[-1:].isalpha() and text[-1:].lower() not in "sy":
+        text += "s"
+    prefix = draw(st.sampled_from(["", "allergic to ", "ALLERGY: "]))
+    suffix = draw(st.sampled_from(["", " (rash)", ", anaphylaxis 2019"]))
+    return prefix + text + suffix
+
+
+#: Built-in medication orders offered in the severe case, by drug, and the class of each.
+SEVERE = dict(shock=True, brainstem_lesion=True, response="refractory")
+
+
+@given(st.data())
+def test_any_spelling_from_the_synonym_table_removes_the_order(data):
+    base = HOST_ORDERS
+    drug = data.draw(st.sampled_from(sorted(base)))
+    terms = DRUGS[drug]
+    choices = [drug, *terms.names, *(w for cls in terms.classes for w in (cls, *CLASS_WORDS[cls]))]
+    name = data.draw(st.sampled_from(choices))
+    substance = _spelled(data.draw, name)
+    order_set = build(case_data(allergies=[{"substance": substance, "reaction": None}], **SEVERE))
+    left = {o.id for o in order_set.orders}
+    for order_id in base[drug]:
+        assert order_id not in left, (substance, order_id)
+        assert any(a.id == f"ALLERGY-{order_id}" for a in order_set.alerts), substance
+
+
+def _orders_by_drug() -> dict[str, list[str]]:
+    order_set = build(case_data(**SEVERE))
+    by_drug: dict[str, list[str]] = {}
+    for o in order_set.orders:
+        if o.kind == "medication" and o.drug in DRUGS:
+            by_drug.setdefault(o.drug, []).append(o.id)
+    return by_drug
+
+
+HOST_ORDERS = _orders_by_drug()

@@ -134,10 +134,14 @@ def test_allergy_to_the_drug_class_removes_the_order():
     assert has_order(order_set, "MP-1")
 
 
-def test_unrelated_allergy_keeps_the_order():
+def test_unrelated_allergy_keeps_the_order_and_says_it_was_not_matched():
     order_set = build(case_data(allergies=[{"substance": "penicillin", "reaction": "hives"}]))
     assert has_order(order_set, "MP-1")
-    assert not [a for a in order_set.alerts if a.id.startswith("ALLERGY")]
+    allergy_alerts = [a for a in order_set.alerts if a.id.startswith("ALLERGY")]
+    assert [(a.id, a.severity) for a in allergy_alerts] == [("ALLERGY-UNMATCHED", "info")]
+    assert allergy_alerts[0].text == (
+        "Allergy to penicillin: not matched to any ordered drug: check by hand."
+    )
 
 
 def test_allergy_plurals_in_ies_match_the_class():

@@ -10,9 +10,13 @@ its source and each failure names its plugin.
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import importlib.metadata
 import os
+import queue
+import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -49,6 +53,90 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
 LOAD_PLUGINS_ENV = "ORDERSET_LOAD_PLUGINS"
 
 
+#: Seconds a single plugin hook call may take before the build fails naming the plugin and the
+#: hook (a warm build of all built-ins takes about 5 ms). `PluginHost.hook_time_limit` changes
+#: it per host; None turns the limit off.
+HOOK_TIME_LIMIT_SECONDS = 10.0
+
+
+class _HookRunner:
+    """One daemon thread that runs hook calls for the calling thread, which waits with a time
+    limit. A Python thread cannot be killed: a hook past its limit is abandoned (it runs on
+    with nothing waiting for it) and the next call gets a fresh thread. Daemon, so a stuck hook
+    never keeps the process from exiting; the caller's context variables (the decimal context)
+    are carried into the call; a forked child (batch workers) starts its own thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: queue.SimpleQueue[Any] | None = None
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def _worker(self, jobs: queue.SimpleQueue[Any]) -> None:
+        while True:
+            call, done, box = jobs.get()
+            try:
+                box.append((True, call()))
+            except BaseException as exc:  # handed to the waiting caller
+                box.append((False, exc))
+            done.set()
+
+    def _queue(self) -> queue.SimpleQueue[Any]:
+        with self._lock:
+            if self._jobs is None or self._pid != os.getpid():
+                jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+                self._thread = threading.Thread(
+                    target=self._worker, args=(jobs,), name="orderset-hooks", daemon=True
+                )
+                self._thread.start()
+                self._jobs, self._pid = jobs, os.getpid()
+            return self._jobs
+
+    def run(
+        self, function: Callable[[], T], limit: float | None, progress: _Progress
+    ) -> tuple[bool, T]:
+        """(True, result), or (False, None) once the step `progress` reports as running has
+        run `limit` seconds; re-raises what `function` raised. `function` runs several hook
+        calls in turn, marking each in `progress`: one thread hand-over per hook, not per
+        plugin, keeps the cost per build small."""
+        if limit is None or threading.current_thread() is self._thread:
+            return True, function()
+        jobs = self._queue()
+        done = threading.Event()
+        box: list[tuple[bool, Any]] = []
+        jobs.put((_bound(contextvars.copy_context(), function), done, box))
+        wait = limit
+        while not done.wait(wait):
+            wait = progress.started + limit - time.monotonic()
+            if wait <= 0:
+                with self._lock:  # abandon the stuck thread; the next call starts another
+                    if self._jobs is jobs:
+                        self._jobs = None
+                return False, None  # type: ignore[return-value]  # only read when True
+        ok, value = box[0]
+        if not ok:
+            raise value
+        return True, value
+
+
+class _Progress:
+    """Which plugin's hook is running on the runner thread, and since when."""
+
+    def __init__(self) -> None:
+        self.plugin = ""
+        self.started = time.monotonic()
+
+    def start(self, plugin: str) -> None:
+        self.plugin, self.started = plugin, time.monotonic()
+
+
+def _bound(context: contextvars.Context, function: Callable[[], T]) -> Callable[[], T]:
+    return lambda: context.run(function)
+
+
+_RUNNER = _HookRunner()
+
+
 @attrs.frozen
 class LoadFailure:
     name: str
@@ -66,6 +154,8 @@ class PluginHost:
         self._disabled_builtins: dict[str, ModuleType] = {}
         #: Every plugin name seen while loading, blocked or not (for checking `--disable`).
         self.known_names: set[str] = set()
+        #: Seconds one plugin's hook call may take (None: no limit).
+        self.hook_time_limit: float | None = HOOK_TIME_LIMIT_SECONDS
 
     # ---- registration -----------------------------------------------------------------------
 
@@ -139,30 +229,44 @@ class PluginHost:
     # ---- hook calls -------------------------------------------------------------------------
 
     def _call(self, hook_name: str, **kwargs: Any) -> list[tuple[PluginInfo, list[Any]]]:
-        """Call a collecting hook plugin by plugin, in load order; returns (plugin, results)."""
+        """Call a collecting hook plugin by plugin, in load order; returns (plugin, results).
+        Each plugin's call has `hook_time_limit` seconds; past it the build fails naming it."""
         caller = getattr(self.pm.hook, hook_name)
         rank = {name: i for i, name in enumerate(self._infos)}
         impls = sorted(caller.get_hookimpls(), key=lambda impl: rank[impl.plugin_name])
-        out: list[tuple[PluginInfo, list[Any]]] = []
-        for impl in impls:
-            info = self._infos[impl.plugin_name]
-            try:
-                result = impl.function(*(kwargs[arg] for arg in impl.argnames))
-            except (InputError, PluginError):
-                raise
-            except Exception as exc:
-                raise PluginError(
-                    info.name, f"hook {hook_name} raised {type(exc).__name__}: {exc}"
-                ) from exc
-            if result is None:
-                result = []
-            if not isinstance(result, list | tuple):
-                raise PluginError(
-                    info.name,
-                    f"hook {hook_name} returned {type(result).__name__}, not a list",
-                )
-            out.append((info, list(result)))
-        return out
+        progress = _Progress()
+
+        def call_each() -> list[tuple[PluginInfo, list[Any]]]:
+            out: list[tuple[PluginInfo, list[Any]]] = []
+            for impl in impls:
+                info = self._infos[impl.plugin_name]
+                progress.start(info.name)
+                try:
+                    result = impl.function(*(kwargs[arg] for arg in impl.argnames))
+                except (InputError, PluginError):
+                    raise
+                except Exception as exc:
+                    raise PluginError(
+                        info.name, f"hook {hook_name} raised {type(exc).__name__}: {exc}"
+                    ) from exc
+                if result is None:
+                    result = []
+                if not isinstance(result, list | tuple):
+                    raise PluginError(
+                        info.name,
+                        f"hook {hook_name} returned {type(result).__name__}, not a list",
+                    )
+                out.append((info, list(result)))
+            return out
+
+        finished, results = _RUNNER.run(call_each, self.hook_time_limit, progress)
+        if not finished:
+            raise PluginError(
+                progress.plugin,
+                f"hook {hook_name} did not return within {self.hook_time_limit:g} s (the limit"
+                " per hook call); the build was stopped",
+            )
+        return results
 
     def _typed(self, hook_name: str, cls: type[T], **kwargs: Any) -> list[tuple[PluginInfo, T]]:
         """As `_call`, with every result checked to be a `cls`; anything else fails the build
