@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, get_args
 
 import attrs
-import pint
 
 from orderset import allergies, units
 from orderset import governance as governance_settings
@@ -36,7 +35,7 @@ from orderset.model import (
     Section,
     TitrationStep,
 )
-from orderset.plugin.host import BUILTIN_PLUGINS, PluginHost, make_host
+from orderset.plugin.host import PluginHost, make_host
 from orderset.renal import renal_function
 from orderset.rules import Rule
 from orderset.salicylates import salicylate_in
@@ -108,55 +107,10 @@ def load_settings(host: PluginHost, profile: Mapping[str, Any] | str | Path | No
     return resolve_settings([*ENGINE_SETTINGS, *host.settings()], data)
 
 
-#: Absolute maxima per dose for built-in products whose plugin does not yet set
-#: `Product.maximum_dose` (each from the shared clinical rules, 2026-11-24, with its rule id).
-#: Used only for a product supplied by a built-in plugin under this key and drug while its own
-#: `maximum_dose` is None; they belong in the plugins, and this table goes when they are there.
-PENDING_BUILTIN_MAXIMA: dict[str, tuple[str, pint.Quantity]] = {
-    # MP-1: maximum 1,000 mg per dose (cap: partial, Cole 2019).
-    "methylprednisolone-iv": ("methylprednisolone", units.Quantity(1000, units.mg)),
-    # TCZ-1: maximum 800 mg.
-    "tocilizumab-iv": ("tocilizumab", units.Quantity(800, units.mg)),
-    # SEIZ-1: lorazepam maximum 4 mg.
-    "lorazepam-iv": ("lorazepam", units.Quantity(4, units.mg)),
-    # SEIZ-1: midazolam maximum 10 mg (IV 0.2 mg/kg and IM 0.3 mg/kg alike).
-    "midazolam-inj": ("midazolam", units.Quantity(10, units.mg)),
-    # SEIZ-1: levetiracetam maximum 4,500 mg.
-    "levetiracetam-iv": ("levetiracetam", units.Quantity(4500, units.mg)),
-    # SEIZ-1: fosphenytoin maximum 1,500 mg PE.
-    "fosphenytoin-iv": ("fosphenytoin", units.Quantity(1500, units.mg)),
-    # ESC-2 (analogue): anakinra maximum 100 mg per dose.
-    "anakinra-iv": ("anakinra", units.Quantity(100, units.mg)),
-    # OSE-1: the largest oseltamivir dose in any branch: over 40 kg, 13 years and older, adults
-    # 75 mg (no infant maximum is stated, and no infant dose reaches 75 mg).
-    "oseltamivir-suspension": ("oseltamivir", units.Quantity(75, units.mg)),
-    # OSE-2: peramivir maximum 600 mg (2-12 years 12 mg/kg, maximum 600 mg; 13 and older 600 mg).
-    "peramivir-iv": ("peramivir", units.Quantity(600, units.mg)),
-    # IVIG-1: no labelled maximum daily dose beyond 1 g/kg/day (given once daily: per dose).
-    "immune-globulin-iv-10": ("immune globulin", units.Quantity(1, units.g_per_kg)),
-    # ICP-1: mannitol 0.25-1 g/kg.
-    "mannitol-iv": ("mannitol", units.Quantity(1, units.g_per_kg)),
-    # ICP-1: 3% sodium chloride bolus 2-5 mL/kg (2019). The built-in plugin still encodes the
-    # superseded 2012 range 6.5-10 mL/kg (docs/clinical-rules.md, rules version 2026-11), so the
-    # encoded range's top is used until ICP-1 is updated; then this becomes 5 mL/kg.
-    "sodium-chloride-3-percent-iv": ("sodium chloride", units.Quantity(10, units.mL_per_kg)),
-}
-_BUILTIN_NAMES = frozenset(module.rsplit(".", 1)[-1] for module in BUILTIN_PLUGINS)
-
-
 def build_formulary(host: PluginHost, settings: Settings) -> Formulary:
     products: dict[str, Product] = {}
     for info, product in host.formulary(settings):
         product = attrs.evolve(product, source=f"plugin:{info.name}")
-        pending = PENDING_BUILTIN_MAXIMA.get(product.key)
-        if (
-            pending is not None
-            and info.name in _BUILTIN_NAMES
-            and info.source == "built-in"
-            and product.drug == pending[0]
-            and product.maximum_dose is None
-        ):
-            product = attrs.evolve(product, maximum_dose=pending[1])
         products[product.key] = product
     return Formulary(apply_formulary_overrides(products, settings.formulary_overrides))
 

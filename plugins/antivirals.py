@@ -388,6 +388,8 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             description="oseltamivir phosphate for oral suspension 6 mg/mL",
             dose_unit="mg",
             increment=OSE1_INCREMENT,  # ROUND-1
+            # OSE-1: no dose in any branch is over 75 mg (adults, 13 and older, over 40 kg).
+            maximum_dose=units.Quantity(OSE1_FIXED_DOSE_MG, units.mg),
             dosage_form="suspension, oral",
             route=ENTERAL,
             concentration=OSE1_CONCENTRATION,  # OSE-1
@@ -399,6 +401,7 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             description="peramivir injection",
             dose_unit="mg",
             increment=OSE2_INCREMENT,
+            maximum_dose=OSE2_MAX_DOSE,  # OSE-2: maximum 600 mg
             dosage_form="injection, solution",
             route="IV",
             local_code="PERA-INJ",

@@ -113,6 +113,7 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             description="anakinra injection",
             dose_unit="mg",
             increment=ESC2_INCREMENT,
+            maximum_dose=ESC2_MAX_DOSE,  # ESC-2: maximum 100 mg per dose
             dosage_form="injection, solution",
             route="IV",
             local_code="ANAK-INJ",

@@ -138,6 +138,7 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             description="tocilizumab injection concentrate 20 mg/mL",
             dose_unit="mg",
             increment=TCZ1_INCREMENT,  # ROUND-1
+            maximum_dose=TCZ1_MAX_DOSE,  # TCZ-1: maximum 800 mg
             dosage_form="injection, solution, concentrate",
             route="IV",
             concentration=TCZ1_CONCENTRATION,  # TCZ-1

@@ -193,6 +193,8 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             description="immune globulin intravenous (human) 10% liquid (100 mg/mL)",
             dose_unit="g",
             increment=IVIG1_INCREMENT,  # ROUND-1
+            # IVIG-1: nothing labelled beyond 1 g/kg/day, given once daily: 1 g/kg per dose.
+            maximum_dose=IVIG1_SCHEDULES["A"][0],
             dosage_form="injection, solution",
             route="IV",
             concentration=IVIG1_CONCENTRATION,  # IVIG-1

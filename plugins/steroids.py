@@ -239,6 +239,7 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             description="methylprednisolone sodium succinate for injection",
             dose_unit="mg",
             increment=MP1_INCREMENT,  # ROUND-1
+            maximum_dose=MP1_MAX_DOSE,  # MP-1: maximum 1,000 mg per dose
             dosage_form="injection, powder, for solution",
             route="IV",
             local_code="MPRED-INJ",

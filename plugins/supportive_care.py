@@ -423,6 +423,7 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             "lorazepam",
             "lorazepam injection",
             LORAZEPAM_INCREMENT,  # ROUND-1
+            maximum_dose=SEIZ1_LORAZEPAM_MAX,  # SEIZ-1
             dose_unit="mg",
             route="IV",
             local_code="LORA-INJ",
@@ -432,6 +433,7 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             "midazolam",
             "midazolam injection",
             MIDAZOLAM_INCREMENT,  # ROUND-1
+            maximum_dose=SEIZ1_MIDAZOLAM_MAX,  # SEIZ-1
             dose_unit="mg",
             route="IV",
             local_code="MIDAZ-INJ",
@@ -441,6 +443,7 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             "levetiracetam",
             "levetiracetam injection",
             LEVETIRACETAM_INCREMENT,  # ROUND-1
+            maximum_dose=SEIZ1_LEVETIRACETAM_MAX,  # SEIZ-1
             dose_unit="mg",
             route="IV",
             local_code="LEVE-INJ",
@@ -450,6 +453,7 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             "fosphenytoin",
             "fosphenytoin sodium injection (phenytoin equivalents)",
             FOSPHENYTOIN_INCREMENT,  # ROUND-1, mg PE
+            maximum_dose=SEIZ1_FOSPHENYTOIN_MAX,  # SEIZ-1, mg PE
             dose_unit="mg PE",
             route="IV",
             local_code="FOSPH-INJ",
@@ -468,6 +472,7 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             "sodium chloride",
             "sodium chloride 23.4% injection",
             CONCENTRATED_SALINE_INCREMENT,
+            maximum_dose=ICP1_CONCENTRATED_MAX,  # ICP-1: 23.4% at most 30 mL
             dose_unit="mL",
             route="IV",
             local_code="NACL23-INJ",
@@ -477,6 +482,7 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             "mannitol",
             "mannitol injection",
             MANNITOL_INCREMENT,
+            maximum_dose=ICP1_MANNITOL_MAX,  # ICP-1: mannitol 0.25-1 g/kg
             dose_unit="g",
             route="IV",
             local_code="MANN-INJ",
