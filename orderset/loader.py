@@ -339,9 +339,7 @@ def _valid_text(value: str) -> bool:
     return True
 
 
-def check_structure(
-    data: Any, *, max_depth: int = MAX_DEPTH, max_string: int = MAX_STRING
-) -> None:
+def check_structure(data: Any, *, max_depth: int = MAX_DEPTH, max_string: int = MAX_STRING) -> None:
     """Refuse, naming the path, any duplicate key, nesting deeper than `max_depth`, list or
     object over MAX_ITEMS entries, string over `max_string` characters or with an unpaired
     surrogate, or whole number of 10^15 or more. Iterative: no input can exhaust the stack."""
@@ -601,4 +599,4 @@ def load_case(path: str | Path, *, now: dt.datetime | None = None) -> Case:
     return case_from_json(text, source=str(path), now=now)
 
 
-__all__ = ["Allergy", "age_at", "check_structure", "case_from_dict", "case_from_json", "load_case"]
+__all__ = ["Allergy", "age_at", "case_from_dict", "case_from_json", "check_structure", "load_case"]

@@ -201,9 +201,7 @@ MAX_MAGNITUDE = 1e9
 #: Numbers are ASCII digits only: `\d` and `Decimal()` accept any Unicode decimal digit
 #: ("1৪ kg" with a Bengali four, which looks like 8, would read as 14 kg).
 _COMMA_NUMBER = re.compile(r"^\s*[-+]?[0-9]+,[0-9]")
-_NUMBER = re.compile(
-    r"^\s*([-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*(.*?)\s*$"
-)
+_NUMBER = re.compile(r"^\s*([-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*(.*?)\s*$")
 #: A decimal digit other than 0-9 (Bengali, Arabic-Indic, fullwidth, N'Ko, math bold, ...).
 _OTHER_DIGIT = re.compile(r"(?![0-9])\d")
 
