@@ -375,7 +375,6 @@ def _near_supplied(path: str, raw: Any, conc: pint.Quantity, product: Product) -
     if not supplied / CONCENTRATION_FACTOR <= given <= supplied * CONCENTRATION_FACTOR:
         raise InputError(
             path,
-            f"{raw!r} is more than {CONCENTRATION_FACTOR} times off the"
-            f" {format_number(supplied)} mg/mL of the product the plugin supplies (check the"
-            " unit)",
+            f"{raw!r} is not within a factor of {CONCENTRATION_FACTOR} of the plugin's product"
+            f" ({format_number(supplied)} mg/mL); check the unit",
         )
