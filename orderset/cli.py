@@ -11,6 +11,7 @@ import argparse
 import importlib.resources
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -80,7 +81,11 @@ def make_parser() -> argparse.ArgumentParser:
         help="output file ('-' for stdout), or a directory for several cases (default: stdout)",
     )
     build.add_argument(
-        "-j", "--jobs", type=int, default=None, help="worker processes for several cases"
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=None,
+        help=f"worker processes for several cases (1 to {MAX_JOBS})",
     )
     build.add_argument(
         "--disable", action="append", default=[], metavar="NAME", help="disable a plugin by name"
@@ -133,25 +138,37 @@ def _add_send_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
 
 
+#: Numbers on the command line are ASCII digits only: `str.isdigit`, `int()` and `float()`
+#: accept any Unicode digit (`--port ١` would be port 1).
+_WHOLE = re.compile(r"[0-9]{1,6}")
+_DECIMAL = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,6})?|\.[0-9]{1,6}")
+MAX_JOBS = 64
+
+
 def _port(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
+    if not _WHOLE.fullmatch(text) or not 0 < int(text) < 65536:
         raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (1 to 65535)")
     return int(text)
 
 
 def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
+    value = float(text) if _DECIMAL.fullmatch(text) else 0.0
     if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (over 0)")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (over 0 to 3600)")
     return value
 
 
 def _retries(text: str) -> int:
-    if not text.isdigit() or int(text) > 10:
+    if not _WHOLE.fullmatch(text) or int(text) > 10:
         raise argparse.ArgumentTypeError(f"{text!r} is not a retry count (0 to 10)")
+    return int(text)
+
+
+def _jobs(text: str) -> int:
+    if not _WHOLE.fullmatch(text) or not 0 < int(text) <= MAX_JOBS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of worker processes (1 to {MAX_JOBS})"
+        )
     return int(text)
 
 

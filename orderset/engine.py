@@ -8,8 +8,9 @@ order ids fail the build, and two plugins ordering the same drug raise a conflic
 
 from __future__ import annotations
 
+import difflib
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, get_args
@@ -19,7 +20,7 @@ import attrs
 from orderset import allergies, units
 from orderset import governance as governance_settings
 from orderset.context import BuildContext
-from orderset.errors import PluginError
+from orderset.errors import InputError, PluginError
 from orderset.formatting import format_quantity
 from orderset.formulary import Formulary, Product
 from orderset.lines import order_line
@@ -139,6 +140,8 @@ def build_order_set(
     orders = [_with_line(_checked(order, context)) for order in host.orders(context)]
     _refuse_duplicate_ids(orders)
     proposed = {o.id: o for o in orders}
+    rules = (*engine_rules(), *host.rules())
+    _check_selection_keys(settings, {r.id for r in rules} | set(proposed))
     orders, allergy_alerts = allergies.screen(orders, case.patient.allergies)
     orders = _without_orphans(orders)
     removed = tuple(o for oid, o in proposed.items() if oid not in {x.id for x in orders})
@@ -179,7 +182,7 @@ def build_order_set(
         severity=context.severity,
         renal=context.renal,
         settings=settings,
-        rules=(*engine_rules(), *host.rules()),
+        rules=rules,
         timing=timing(case, ordered, removed),
         governance=approval,
     )
@@ -451,6 +454,16 @@ def _refuse_duplicate_ids(orders: list[Order]) -> None:
                 f"order id {order.id!r} was already used by plugin {seen[order.id]!r}",
             )
         seen[order.id] = order.plugin
+
+
+def _check_selection_keys(settings: Settings, known: Collection[str]) -> None:
+    """A `[selection]` key names a rule some plugin declares or an order proposed in this build
+    (before allergy screening); a typo (`IVIG1`) is an error, never silently ignored."""
+    for key in settings.selection:
+        if key not in known:
+            hint = difflib.get_close_matches(key, sorted(known), n=1)
+            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+            raise InputError(f"selection.{key}", f"no order or rule with this id{suggestion}")
 
 
 def _apply_selection(order: Order, settings: Settings) -> Order:

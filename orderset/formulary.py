@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from typing import Any
 
+import attrs
 import pint
-from attrs import frozen
+from attrs import field, frozen
 
 from orderset.errors import InputError
+
+
+def _positive_quantity(_product: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A product's amounts are pint Quantities, finite and more than zero: an increment of 0
+    is refused where the product is made (naming its plugin), not where a dose divides by it."""
+    for q in value if isinstance(value, tuple) else (value,):
+        if q is None and attribute.name != "increment":
+            continue
+        if not isinstance(q, pint.Quantity):
+            raise ValueError(f"product {attribute.name} {q!r} is not a quantity with a unit")
+        magnitude = float(q.magnitude)
+        if not math.isfinite(magnitude) or magnitude <= 0:
+            raise ValueError(f"product {attribute.name} {q} must be more than zero")
 
 
 @frozen
@@ -18,11 +34,11 @@ class Product:
     drug: str
     description: str
     dose_unit: str
-    increment: pint.Quantity
+    increment: pint.Quantity = field(validator=_positive_quantity)
     dosage_form: str = ""
     route: str = ""
-    concentration: pint.Quantity | None = None
-    container_sizes: tuple[pint.Quantity, ...] = ()
+    concentration: pint.Quantity | None = field(default=None, validator=_positive_quantity)
+    container_sizes: tuple[pint.Quantity, ...] = field(default=(), validator=_positive_quantity)
     local_code: str = ""
     #: Where the product came from: "plugin:NAME" or "profile".
     source: str = ""

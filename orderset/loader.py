@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
+import re
 import typing
 from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
@@ -80,19 +81,35 @@ def _strict_int(value: Any, _type: Any) -> int:
     return value
 
 
+#: Dates are written YYYY-MM-DD in ASCII digits only (Python's parsers accept other forms, and
+#: `Decimal`/`int` accept any Unicode decimal digit: "2023-0৩-04" must never be read as March).
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+#: A date and time: ASCII date, "T" or space, ASCII time, then the UTC offset (checked below).
+_ISO_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.,+\-Zz]+")
+
+
+def _year_in_range(value: dt.date) -> None:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise InputError("", f"year {value.year} is outside {MIN_YEAR} to {MAX_YEAR}")
+
+
 def _date(value: Any, _type: Any) -> dt.date:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
         raise InputError("", f"{value!r} is not a date (YYYY-MM-DD)")
     try:
-        return dt.date.fromisoformat(value)
+        parsed = dt.date.fromisoformat(value)
     except ValueError:
         raise InputError("", f"{value!r} is not a date (YYYY-MM-DD)") from None
+    _year_in_range(parsed)
+    return parsed
 
 
 def _datetime(value: Any, _type: Any) -> dt.datetime:
     if not isinstance(value, str):
         raise InputError("", f"{value!r} is not a date and time")
     try:
+        if not _ISO_DATETIME.fullmatch(value):
+            raise ValueError(value)
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
         raise InputError(
@@ -100,6 +117,7 @@ def _datetime(value: Any, _type: Any) -> dt.datetime:
         ) from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise InputError("", f"{value!r} has no UTC offset (e.g. 2026-11-22T06:00:00-05:00)")
+    _year_in_range(parsed)
     return parsed
 
 
@@ -243,10 +261,159 @@ MAX_PULSE_DAYS = 5
 PLATELET_BOUNDS_G_L = (Decimal(0), Decimal(3000))
 CSF_PROTEIN_BOUNDS_MG_DL = (Decimal(0), Decimal(3000))
 MAX_AGE_YEARS = 120
+#: Every date in a case lies in these years (a year-9999 case cannot overflow an age window).
+MIN_YEAR, MAX_YEAR = 1900, 2199
 #: The input checks round measurements half up to these steps (display and range checks only;
 #: SCORE-1 and renal function decide on their own conversions).
 _GRAM = Decimal("0.001")
 _TENTH = Decimal("0.1")
+
+
+# ---- size and shape limits --------------------------------------------------------------------
+
+#: Limits checked at load, before anything else looks at the data, so that what a case may hold
+#: never depends on the output format (HL7 v2.5.1 fields carry at most 199 characters) and a
+#: huge or deeply nested file is refused by name instead of exhausting memory or the stack.
+MAX_CASE_BYTES = 1_000_000
+#: Objects and lists inside objects and lists: a valid case is 4 levels deep.
+MAX_DEPTH = 8
+#: Entries in any list (allergies) and keys in any object.
+MAX_ITEMS = 100
+#: Characters in any string value of a case (names, text, dates, measurements, codes); the MRN
+#: is stricter (MRN_MAX).
+MAX_STRING = 100
+#: Values in the whole document (a shared or repeated structure given as a Python dict).
+MAX_VALUES = 10_000
+#: Any whole number in a case is far below 10^15 (this also keeps Python's int/str conversion
+#: limit from turning a 5,001-digit number into an internal error).
+MAX_INT = 10**15
+#: Characters in each text field. The MRN is printable ASCII (it is printed as a Code 128
+#: barcode and sent in HL7 PID-3); names, location, attending and allergy text are any
+#: Unicode text without unpaired surrogates.
+MRN_MAX = 20
+TEXT_MAX = 100
+#: The HL7 ST limit: a text field must also fit once HL7 escapes its delimiters (| ^ & ~ and
+#: backslash each become three characters), so no valid case fails only as HL7.
+HL7_TEXT_MAX = 199
+_HL7_DELIMITERS = "|^&~\\"
+_MRN = re.compile(r"[\x20-\x7e]+")
+
+
+class _TooLarge:
+    """A JSON integer with too many digits, kept as a marker so the walk can name its field."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def _parse_int(text: str) -> int | _TooLarge:
+    digits = len(text.lstrip("-"))
+    return int(text) if digits <= 15 else _TooLarge(digits)
+
+
+class _DuplicateKeys(dict[str, Any]):
+    """A JSON object that named a key more than once (json.loads would keep the last)."""
+
+    duplicate: str = ""
+    times: int = 0
+
+
+def _object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    seen: dict[str, int] = {}
+    for key, _ in pairs:
+        seen[key] = seen.get(key, 0) + 1
+    out = _DuplicateKeys(obj)
+    out.duplicate = next(k for k, n in seen.items() if n > 1)
+    out.times = seen[out.duplicate]
+    return out
+
+
+def _valid_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_structure(data: Any, *, max_depth: int = MAX_DEPTH, max_string: int = MAX_STRING) -> None:
+    """Refuse, naming the path, any duplicate key, nesting deeper than `max_depth`, list or
+    object over MAX_ITEMS entries, string over `max_string` characters or with an unpaired
+    surrogate, or whole number of 10^15 or more. Iterative: no input can exhaust the stack."""
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    count = 0
+    while stack:
+        value, path, depth = stack.pop()
+        count += 1
+        if count > MAX_VALUES:
+            raise InputError(path, f"the document holds more than {MAX_VALUES:,} values")
+        if isinstance(value, Mapping | list | tuple) and depth >= max_depth:
+            raise InputError(path, f"is nested more than {max_depth} levels deep")
+        if isinstance(value, _DuplicateKeys):
+            raise InputError(
+                _join(path, value.duplicate),
+                f"is given {value.times} times; each key may appear only once",
+            )
+        if isinstance(value, Mapping):
+            if len(value) > MAX_ITEMS:
+                raise InputError(path, f"has {len(value):,} keys (at most {MAX_ITEMS})")
+            children = []
+            for key, item in value.items():
+                if not isinstance(key, str) or not _valid_text(key) or len(key) > TEXT_MAX:
+                    raise InputError(path, "has a key that is not a short text name")
+                children.append((item, _join(path, key), depth + 1))
+            stack.extend(reversed(children))
+        elif isinstance(value, list | tuple):
+            if len(value) > MAX_ITEMS:
+                raise InputError(path, f"has {len(value):,} entries (at most {MAX_ITEMS})")
+            stack.extend(
+                (item, f"{path}[{i}]", depth + 1) for i, item in reversed(list(enumerate(value)))
+            )
+        elif isinstance(value, str):
+            if len(value) > max_string:
+                raise InputError(path, f"is {len(value):,} characters long (at most {max_string})")
+            if not _valid_text(value):
+                raise InputError(path, "contains an unpaired surrogate (not valid Unicode text)")
+        elif isinstance(value, _TooLarge):
+            raise InputError(path, f"a number with {value.digits:,} digits is too large")
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= MAX_INT:
+            raise InputError(path, "is too large (a number here has at most 15 digits)")
+
+
+def _check_text_fields(doc: CaseDocument) -> None:
+    """Length limits per text field, and the MRN's character set (printable ASCII)."""
+    p = doc.patient
+    if not _MRN.fullmatch(p.mrn):
+        raise InputError(
+            "patient.mrn",
+            f"{p.mrn!r} has a character that is not printable ASCII (letters, digits,"
+            " punctuation and spaces only)",
+        )
+    fields: list[tuple[str, str | None, int]] = [
+        ("patient.mrn", p.mrn, MRN_MAX),
+        ("patient.family_name", p.family_name, TEXT_MAX),
+        ("patient.given_name", p.given_name, TEXT_MAX),
+        ("encounter.location", doc.encounter.location, TEXT_MAX),
+        ("encounter.attending", doc.encounter.attending, TEXT_MAX),
+    ]
+    for i, allergy in enumerate(p.allergies or ()):
+        fields.append((f"patient.allergies[{i}].substance", allergy.substance, TEXT_MAX))
+        fields.append((f"patient.allergies[{i}].reaction", allergy.reaction, TEXT_MAX))
+    for field, text, limit in fields:
+        if text is None:
+            continue
+        if len(text) > limit:
+            raise InputError(field, f"is {len(text)} characters long (at most {limit})")
+        escaped = len(text) + 2 * sum(text.count(c) for c in _HL7_DELIMITERS)
+        if escaped > HL7_TEXT_MAX:
+            raise InputError(
+                field,
+                f"is {escaped} characters once HL7 escapes its | ^ & ~ \\ characters"
+                f" (at most {HL7_TEXT_MAX})",
+            )
 
 
 def plausible_weight_kg(age: Age) -> tuple[Decimal, Decimal]:
@@ -276,6 +443,7 @@ def _derive(doc: CaseDocument, now: dt.datetime | None) -> Case:
     """Check the case as a whole and compute age, dosing weight and hours since onset."""
     if doc.format != FORMAT_VERSION:
         raise InputError("format", f"{doc.format} is not supported (this is version 1)")
+    _check_text_fields(doc)
     assessed = doc.assessed_at or (now or dt.datetime.now(dt.UTC)).astimezone()
     patient, clinical = doc.patient, doc.clinical
     assessed_date = assessed.date()
@@ -385,6 +553,7 @@ def case_from_dict(data: Any, *, now: dt.datetime | None = None) -> Case:
     """Structure and validate a case from already-parsed JSON data."""
     if not isinstance(data, Mapping):
         raise InputError("", "the case must be a JSON object")
+    check_structure(data)
     try:
         doc = _converter.structure(data, CaseDocument)
     except (ClassValidationError, ForbiddenExtraKeysError) as exc:
@@ -394,14 +563,18 @@ def case_from_dict(data: Any, *, now: dt.datetime | None = None) -> Case:
 
 def case_from_json(text: str, *, source: str = "case", now: dt.datetime | None = None) -> Case:
     """Parse JSON text into a validated case; malformed JSON names the line and column."""
+    if len(text) > MAX_CASE_BYTES:
+        raise InputError(source, f"is larger than {MAX_CASE_BYTES:,} bytes")
     if not text.strip():
         raise InputError(source, "file is empty")
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_object_pairs, parse_int=_parse_int)
     except json.JSONDecodeError as exc:
         raise InputError(
             source, f"not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise InputError(source, f"is nested more than {MAX_DEPTH} levels deep") from None
     return case_from_dict(data, now=now)
 
 
@@ -409,13 +582,16 @@ def load_case(path: str | Path, *, now: dt.datetime | None = None) -> Case:
     """Read and validate a case file."""
     p = Path(path)
     try:
-        raw = p.read_bytes()
+        with p.open("rb") as fh:
+            raw = fh.read(MAX_CASE_BYTES + 1)
     except FileNotFoundError:
         raise InputError(str(path), "file not found") from None
     except IsADirectoryError:
         raise InputError(str(path), "is a directory, not a case file") from None
     except OSError as exc:
         raise InputError(str(path), f"cannot be read ({exc.strerror})") from None
+    if len(raw) > MAX_CASE_BYTES:
+        raise InputError(str(path), f"is larger than {MAX_CASE_BYTES:,} bytes")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -423,4 +599,4 @@ def load_case(path: str | Path, *, now: dt.datetime | None = None) -> Case:
     return case_from_json(text, source=str(path), now=now)
 
 
-__all__ = ["Allergy", "age_at", "case_from_dict", "case_from_json", "load_case"]
+__all__ = ["Allergy", "age_at", "case_from_dict", "case_from_json", "check_structure", "load_case"]

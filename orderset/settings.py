@@ -7,23 +7,72 @@ so a misspelt `methylprednisolone_dyas = 5` can never be silently ignored.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import tomllib
+import types
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import attrs
 import pint
-from attrs import frozen
+from attrs import field, frozen
 
 from orderset import units
 from orderset.errors import InputError
+from orderset.formatting import format_number
 from orderset.formulary import Product
+from orderset.loader import check_structure
 
-#: Unit spellings accepted in `[formulary.KEY]` tables.
+#: Unit spellings accepted in `[formulary.KEY]` tables. A concentration is written as a product
+#: label writes it (mg/mL, or g/L, the same number): mg/dL is a lab unit, and "100 mg/dL" for a
+#: 10% IVIG (100 mg/mL) would be read as a hundredth of it.
 AMOUNT_UNITS = {"mg": units.mg, "g": units.g, "mcg": units.mcg, "ml": units.mL}
-CONCENTRATION_UNITS = {"mg/ml": units.mg_per_mL, "g/l": units.g_per_L, "mg/dl": units.mg_per_dL}
+CONCENTRATION_UNITS = {"mg/ml": units.mg_per_mL, "g/l": units.g_per_L}
+
+#: Input sanity ranges for `[formulary.KEY]` values, not clinical rules: values outside them are
+#: typing or unit errors ("1e-9 mg", "6 mg/dL"), refused naming the field rather than dosed.
+#: (reference unit, lowest, highest, shown)
+PRODUCT_RANGES: dict[str, tuple[tuple[pint.Quantity, pint.Quantity, str], ...]] = {
+    "increment": (
+        (units.Quantity(0.01, units.mg), units.Quantity(50, units.g), "0.01 mg to 50 g"),
+        (units.Quantity(0.01, units.mL), units.Quantity(100, units.mL), "0.01 mL to 100 mL"),
+    ),
+    "container_sizes": (
+        (units.Quantity(0.1, units.mg), units.Quantity(500, units.g), "0.1 mg to 500 g"),
+        (units.Quantity(0.1, units.mL), units.Quantity(5000, units.mL), "0.1 mL to 5,000 mL"),
+    ),
+    "concentration": (
+        (
+            units.Quantity(0.01, units.mg_per_mL),
+            units.Quantity(1000, units.mg_per_mL),
+            "0.01 mg/mL to 1,000 mg/mL",
+        ),
+    ),
+}
+#: A profile's concentration for a product is within this factor of the concentration the
+#: plugin supplies: a unit slip (x100 for mg/dL, x1000 for g vs mg) is refused.
+CONCENTRATION_FACTOR = 10
+
+#: Sanity ceilings for a quantity setting whose plugin declares no maximum (not clinical rules;
+#: "1e9 mg/kg" is a typing error). (ceiling, shown); the first compatible one applies, and a
+#: setting of any other dimension may not exceed 1,000,000 in the unit given.
+QUANTITY_CEILINGS: tuple[tuple[pint.Quantity, str], ...] = (
+    (units.Quantity(2000, units.mg_per_kg), "2 g/kg"),
+    (units.Quantity(1000, units.g), "1 kg"),
+    (units.Quantity(10, units.L), "10 L"),
+    (units.Quantity(365, units.ureg.day), "365 days"),
+)
+OTHER_QUANTITY_CEILING = 1_000_000
+
+#: A profile file is at most this size, nested at most this deep, strings at most this long.
+MAX_PROFILE_BYTES = 1_000_000
+MAX_PROFILE_DEPTH = 8
+MAX_PROFILE_STRING = 500
+
+_DECIMAL = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
 
 @frozen
@@ -49,7 +98,7 @@ class Setting:
         """Check a profile value against this declaration and return it typed."""
         if self.type == "quantity":
             q = units.parse_measurement(self.path, value, self.units or {}, self.key)
-            return self._bounded(q)
+            return self._sane(value, self._bounded(q))
         if self.type is bool:
             if not isinstance(value, bool):
                 raise InputError(self.path, f"{value!r} is not true or false")
@@ -58,12 +107,21 @@ class Setting:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise InputError(self.path, f"{value!r} is not a whole number")
         elif self.type is Decimal:
-            if isinstance(value, bool) or not isinstance(value, int | float | str):
+            # ASCII digits only (Decimal() reads any Unicode digit); finite (TOML has inf, nan).
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float | str)
+                or not _DECIMAL.fullmatch(str(value))
+            ):
+                units.check_ascii_digits(self.path, str(value))
                 raise InputError(self.path, f"{value!r} is not a number")
             try:
                 value = Decimal(str(value))
-            except ArithmeticError:
+            except (ArithmeticError, InvalidOperation):
                 raise InputError(self.path, f"{value!r} is not a number") from None
+        elif self.type is dt.date:
+            if isinstance(value, dt.datetime) or not isinstance(value, dt.date | str):
+                raise InputError(self.path, f"{value!r} is not a date (write 2026-11-24)")
         elif self.type is str and not isinstance(value, str):
             raise InputError(self.path, f"{value!r} is not text")
         if self.choices is not None and value not in self.choices:
@@ -71,6 +129,25 @@ class Setting:
                 self.path, f"{value!r} is not one of: {', '.join(map(str, self.choices))}"
             )
         return self._bounded(value)
+
+    def _sane(self, raw: Any, q: pint.Quantity) -> pint.Quantity:
+        """A quantity setting with no declared minimum must be more than zero, and one with no
+        declared maximum must be under a sanity ceiling (QUANTITY_CEILINGS)."""
+        if self.minimum is None and not q.magnitude > 0:
+            raise InputError(self.path, f"{raw!r} must be more than zero")
+        if self.maximum is None:
+            for ceiling, shown in QUANTITY_CEILINGS:
+                if q.is_compatible_with(ceiling):
+                    if q > ceiling:
+                        raise InputError(
+                            self.path,
+                            f"{raw!r} is above the sanity ceiling {shown} (the setting declares"
+                            " no maximum)",
+                        )
+                    return q
+            if q.magnitude > OTHER_QUANTITY_CEILING:
+                raise InputError(self.path, f"{raw!r} is implausibly large")
+        return q
 
     def _bounded(self, value: Any) -> Any:
         if self.minimum is not None and value < self.minimum:
@@ -80,16 +157,30 @@ class Setting:
         return value
 
 
+def _read_only(value: Any) -> Any:
+    """A read-only copy: mappings become MappingProxyType, lists tuples, all the way down."""
+    if isinstance(value, Mapping):
+        return types.MappingProxyType({k: _read_only(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(_read_only(v) for v in value)
+    return value
+
+
 @frozen
 class Settings:
-    """Validated settings: declared defaults overlaid with the profile's values."""
+    """Validated settings: declared defaults overlaid with the profile's values.
+
+    Read-only all the way down (MappingProxyType): the engine passes the same Settings to every
+    plugin, so a plugin cannot change a value, a selection or a formulary override for the
+    plugins after it (make MP-1 "30 days", pre-select ESC-2).
+    """
 
     profile_name: str
-    values: Mapping[tuple[str, str], Any]
+    values: Mapping[tuple[str, str], Any] = field(converter=_read_only)
     from_profile: frozenset[tuple[str, str]]
-    selection: Mapping[str, bool]
-    formulary_overrides: Mapping[str, Mapping[str, Any]]
-    declared: Mapping[tuple[str, str], Setting]
+    selection: Mapping[str, bool] = field(converter=_read_only)
+    formulary_overrides: Mapping[str, Mapping[str, Any]] = field(converter=_read_only)
+    declared: Mapping[tuple[str, str], Setting] = field(converter=_read_only)
 
     def get(self, section: str, key: str) -> Any:
         try:
@@ -129,11 +220,28 @@ def read_profile(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     try:
         with p.open("rb") as fh:
-            return tomllib.load(fh)
+            raw = fh.read(MAX_PROFILE_BYTES + 1)
     except FileNotFoundError:
         raise InputError(str(path), "profile file not found") from None
+    except IsADirectoryError:
+        raise InputError(str(path), "is a directory, not a profile file") from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot be read ({exc.strerror})") from None
+    if len(raw) > MAX_PROFILE_BYTES:
+        raise InputError(str(path), f"is larger than {MAX_PROFILE_BYTES:,} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(str(path), "is not UTF-8 text") from None
+    try:
+        # TOML itself refuses a key given twice ("Cannot overwrite a value").
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(str(path), f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise InputError(
+            str(path), f"is nested more than {MAX_PROFILE_DEPTH} levels deep"
+        ) from None
 
 
 def resolve_settings(
@@ -145,6 +253,7 @@ def resolve_settings(
         table[(s.section, s.key)] = s
     values = {k: s.default for k, s in table.items()}
     from_profile: set[tuple[str, str]] = set()
+    check_structure(profile or {}, max_depth=MAX_PROFILE_DEPTH, max_string=MAX_PROFILE_STRING)
     profile = dict(profile or {})
     meta = profile.pop("profile", {})
     if not isinstance(meta, Mapping):
@@ -182,8 +291,8 @@ def resolve_settings(
         profile_name=name,
         values=values,
         from_profile=frozenset(from_profile),
-        selection=dict(selection),
-        formulary_overrides={k: dict(v) for k, v in formulary.items()},
+        selection=selection,
+        formulary_overrides=formulary,
         declared=table,
     )
 
@@ -201,13 +310,15 @@ _PRODUCT_FIELDS = {
 def apply_formulary_overrides(
     products: Mapping[str, Product], overrides: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, Product]:
-    """Apply `[formulary.KEY]` tables; unknown products, fields or units are errors."""
+    """Apply `[formulary.KEY]` tables; unknown products, fields or units, and values outside
+    their plausible range (PRODUCT_RANGES, CONCENTRATION_FACTOR), are errors naming the field."""
     result = dict(products)
     for key, fields in overrides.items():
         if key not in result:
             raise InputError(f"formulary.{key}", "no plugin supplies this product")
         if not isinstance(fields, Mapping):
             raise InputError(f"formulary.{key}", "must be a table")
+        product = result[key]
         changes: dict[str, Any] = {}
         for name, raw in fields.items():
             path = f"formulary.{key}.{name}"
@@ -219,16 +330,17 @@ def apply_formulary_overrides(
                     raise InputError(path, f"{raw!r} is not text")
                 changes[name] = raw
             elif kind == "amount":
-                changes[name] = _positive(path, raw, AMOUNT_UNITS)
+                changes[name] = _plausible(path, raw, AMOUNT_UNITS, name)
             elif kind == "concentration":
-                changes[name] = _positive(path, raw, CONCENTRATION_UNITS)
+                conc = _plausible(path, raw, CONCENTRATION_UNITS, name)
+                _near_supplied(path, raw, conc, product)
+                changes[name] = conc
             else:
-                if not isinstance(raw, list) or not raw:
+                if not isinstance(raw, list | tuple) or not raw:
                     raise InputError(path, "must be a list of amounts")
                 changes[name] = tuple(
-                    _positive(f"{path}[{i}]", r, AMOUNT_UNITS) for i, r in enumerate(raw)
+                    _plausible(f"{path}[{i}]", r, AMOUNT_UNITS, name) for i, r in enumerate(raw)
                 )
-        product = result[key]
         if "increment" in changes and not changes["increment"].is_compatible_with(
             product.increment
         ):
@@ -239,6 +351,30 @@ def apply_formulary_overrides(
 
 def _positive(path: str, raw: Any, allowed: Mapping[str, pint.Unit]) -> pint.Quantity:
     q = units.parse_measurement(path, raw, units.spellings(allowed), "this field")
-    if q.magnitude <= 0:
+    if not q.magnitude > 0:
         raise InputError(path, f"{raw!r} must be more than zero")
     return q
+
+
+def _plausible(path: str, raw: Any, allowed: Mapping[str, pint.Unit], name: str) -> pint.Quantity:
+    q = _positive(path, raw, allowed)
+    for low, high, shown in PRODUCT_RANGES[name]:
+        if q.is_compatible_with(low):
+            if not low <= q <= high:
+                raise InputError(path, f"{raw!r} is outside the plausible range {shown}")
+            return q
+    raise InputError(path, f"{raw!r} has the wrong dimension")  # pragma: no cover - unit lists
+
+
+def _near_supplied(path: str, raw: Any, conc: pint.Quantity, product: Product) -> None:
+    """A profile's concentration within CONCENTRATION_FACTOR of the plugin's product."""
+    if product.concentration is None or not product.concentration.is_compatible_with(conc):
+        return
+    supplied = units.to_decimal(product.concentration, units.mg_per_mL)
+    given = units.to_decimal(conc, units.mg_per_mL)
+    if not supplied / CONCENTRATION_FACTOR <= given <= supplied * CONCENTRATION_FACTOR:
+        raise InputError(
+            path,
+            f"{raw!r} is not within a factor of {CONCENTRATION_FACTOR} of the plugin's product"
+            f" ({format_number(supplied)} mg/mL); check the unit",
+        )

@@ -198,8 +198,20 @@ CSF_PROTEIN_UNITS = spellings({"mg/dL": mg_per_dL, "g/L": g_per_L, "mg/L": mg_pe
 #: No clinical measurement in any accepted unit comes near this; larger numbers are typos.
 MAX_MAGNITUDE = 1e9
 
-_COMMA_NUMBER = re.compile(r"^\s*[-+]?\d+,\d")
-_NUMBER = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+#: Numbers are ASCII digits only: `\d` and `Decimal()` accept any Unicode decimal digit
+#: ("1৪ kg" with a Bengali four, which looks like 8, would read as 14 kg).
+_COMMA_NUMBER = re.compile(r"^\s*[-+]?[0-9]+,[0-9]")
+_NUMBER = re.compile(r"^\s*([-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*(.*?)\s*$")
+#: A decimal digit other than 0-9 (Bengali, Arabic-Indic, fullwidth, N'Ko, math bold, ...).
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
+
+
+def check_ascii_digits(field: str, text: str) -> None:
+    """Refuse text holding a decimal digit other than ASCII 0-9, naming the field."""
+    if _OTHER_DIGIT.search(text):
+        raise InputError(
+            field, f"{text!r} has a digit that is not 0-9 (write numbers in ASCII digits)"
+        )
 
 
 def parse_measurement(
@@ -222,8 +234,10 @@ def parse_measurement(
             raise InputError(f"{sub}value", f"{number!r} is not a number")
         if not isinstance(unit_text, str):
             raise InputError(f"{sub}unit", f"{unit_text!r} is not a unit")
+        check_ascii_digits(f"{sub}unit", unit_text)
         magnitude = float(number)
     elif isinstance(value, str):
+        check_ascii_digits(field, value)
         if _COMMA_NUMBER.match(value):
             # "14,2" is 14.2 in much of Europe and "1,420" is 1420 in the US: never guess.
             raise InputError(

@@ -93,3 +93,41 @@ def test_profile_with_unknown_key_exits_2(tmp_path):
 def test_usage_errors_exit_2():
     assert run_cli("build").returncode == 2
     assert run_cli("build", str(TODDLER), "--format", "docx").returncode == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "\u0661"], "argument --port: '\u0661' is not a TCP port (1 to 65535)"),
+        (["--port", "\uff18\uff10"], "argument --port: '\uff18\uff10' is not a TCP port"),
+        (["--port", "1", "--timeout", "\u0967\u0966"], "argument --timeout: '\u0967\u0966' is not"),
+        (["--port", "1", "--timeout", "nan"], "argument --timeout: 'nan' is not"),
+        (["--port", "1", "--timeout", "1e3"], "argument --timeout: '1e3' is not"),
+        (["--port", "1", "--retries", "\u09e8"], "argument --retries: '\u09e8' is not a retry"),
+    ],
+)
+def test_send_options_are_ascii_numbers(args, message):
+    result = run_cli("send", str(TODDLER), "--host", "127.0.0.1", *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("jobs", ["\uff14", "\U0001d7d2", "0", "-1", "65"])
+def test_jobs_is_an_ascii_number_from_1_to_64(tmp_path, jobs):
+    result = run_cli("build", str(TODDLER), str(TODDLER), "-o", str(tmp_path), "-j", jobs)
+    assert result.returncode == 2
+    assert f"argument -j/--jobs: {jobs!r} is not a number of worker processes (1 to 64)" in (
+        result.stderr
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_option_parsers_accept_ascii_numbers():
+    from orderset.cli import make_parser
+
+    args = make_parser().parse_args(
+        ["send", "c.json", "--host", "h", "--port", "2575", "--timeout", "0.5", "--retries", "3"]
+    )
+    assert (args.port, args.timeout, args.retries) == (2575, 0.5, 3)
+    assert make_parser().parse_args(["build", "c.json", "-j", "2"]).jobs == 2

@@ -199,3 +199,155 @@ def test_plausible_weight_bounds_by_age(months, lo, hi):
     from orderset.model import Age
 
     assert plausible_weight_kg(Age(months // 12, months, 0)) == (Decimal(lo), Decimal(hi))
+
+
+# ---- Safety hardening 2: duplicate keys, look-alike digits, limits ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ('"weight": "14.2 kg"', '"weight": "14.2 kg", "weight": "28.4 kg"', "patient.weight"),
+        (
+            '"allergies": []',
+            '"allergies": [{"substance": "tocilizumab"}], "allergies": []',
+            "patient.allergies",
+        ),
+        ('"patient": {', '"format": 1, "format": 1, "patient": {', "format"),
+        ('"shock": false', '"shock": false, "shock": true', "clinical.shock"),
+    ],
+)
+def test_a_duplicate_json_key_is_refused_naming_its_path(old, new, field):
+    text = json.dumps(case_data())
+    assert old in text
+    with pytest.raises(InputError) as info:
+        case_from_json(text.replace(old, new, 1))
+    assert (info.value.field, info.value.reason) == (
+        field,
+        "is given 2 times; each key may appear only once",
+    )
+
+
+LOOKALIKE_DIGITS = {
+    "bengali": "\u09ea",
+    "fullwidth": "\uff14",
+    "arabic-indic": "\u0664",
+    "devanagari": "\u096a",
+    "nko": "\u07c4",
+    "mongolian": "\u1814",
+    "math-bold": "\U0001d7d2",
+}
+
+
+@pytest.mark.parametrize("four", sorted(LOOKALIKE_DIGITS.values()))
+@pytest.mark.parametrize(
+    ("key", "template"),
+    [
+        ("weight", "1{} kg"),
+        ("height", "9{} cm"),
+        ("serum_creatinine", "0.{} mg/dL"),
+        ("platelets", "1{}0 x10^9/L"),
+        ("birth_date", "2023-03-0{}"),
+        ("weight_measured_at", "2026-11-2{}"),
+        ("neuro_onset", "2026-11-21T2{}:00:00-05:00"),
+        ("assessed_at", "2026-11-22T0{}:00:00-05:00"),
+    ],
+)
+def test_numbers_are_ascii_digits_only(key, template, four):
+    err = error_of(case_data(**{key: template.format(four)}))
+    assert err.field.endswith(key)
+    assert "has a digit that is not 0-9" in err.reason or "is not a date" in err.reason
+
+
+def test_a_look_alike_digit_in_a_value_unit_pair_is_refused():
+    err = error_of(case_data(weight={"value": 14, "unit": "k\u0664g"}))
+    assert err.field == "patient.weight.unit"
+
+
+def test_dates_are_written_yyyy_mm_dd_within_1900_to_2199():
+    assert (
+        error_of(case_data(birth_date="20230304")).reason == "'20230304' is not a date (YYYY-MM-DD)"
+    )
+    err = error_of(case_data(assessed_at="9999-11-22T06:00:00-05:00"))
+    assert (err.field, err.reason) == ("assessed_at", "year 9999 is outside 1900 to 2199")
+    err = error_of(case_data(birth_date="1899-12-31"))
+    assert err.field == "patient.birth_date"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "reason"),
+    [
+        ({"mrn": "A123\u00e9"}, "patient.mrn", "is not printable ASCII"),
+        ({"mrn": "A123\x07"}, "patient.mrn", "is not printable ASCII"),
+        ({"mrn": "A\u0661"}, "patient.mrn", "is not printable ASCII"),
+        ({"mrn": "A" * 21}, "patient.mrn", "is 21 characters long (at most 20)"),
+        ({"family_name": "x" * 101}, "patient.family_name", "(at most 100)"),
+        ({"given_name": "Pat\ud800"}, "patient.given_name", "unpaired surrogate"),
+        ({"location": "a" * 500}, "encounter.location", "is 500 characters long (at most 100)"),
+        ({"attending": "a" * 101}, "encounter.attending", "(at most 100)"),
+        ({"location": "&" * 67}, "encounter.location", "once HL7 escapes"),
+        (
+            {"allergies": [{"substance": "penicillin", "reaction": "r" * 101}]},
+            "patient.allergies[0].reaction",
+            "(at most 100)",
+        ),
+        (
+            {"allergies": [{"substance": "penicillin"}] * 101},
+            "patient.allergies",
+            "has 101 entries (at most 100)",
+        ),
+        ({"weight": [[[[[[[[["14 kg"]]]]]]]]]}, "patient.weight[0][0][0][0][0][0]", "nested more"),
+    ],
+)
+def test_limits_are_checked_at_load_naming_the_field(changes, field, reason):
+    err = error_of(case_data(**changes))
+    assert err.field == field, str(err)
+    assert reason in err.reason
+
+
+@pytest.mark.parametrize("number", [10**15, -(10**15), 10**5000], ids=["1e15", "-1e15", "1e5000"])
+def test_a_whole_number_of_15_digits_or_more_is_refused(number):
+    data = case_data()
+    data["clinical"]["methylprednisolone_days_given"] = number
+    err = error_of(data)
+    assert err.field == "clinical.methylprednisolone_days_given"
+    assert err.reason == "is too large (a number here has at most 15 digits)"
+
+
+def test_a_huge_integer_deep_nesting_and_a_huge_file_are_input_errors(tmp_path):
+    data = case_data()
+    data["clinical"]["methylprednisolone_days_given"] = 0
+    text = json.dumps(data)
+    with pytest.raises(InputError, match="a number with 5,001 digits is too large"):
+        case_from_json(
+            text.replace(
+                '"methylprednisolone_days_given": 0',
+                '"methylprednisolone_days_given": ' + "9" * 5001,
+            )
+        )
+    with pytest.raises(InputError, match=r"^case: is nested more than 8 levels deep$"):
+        case_from_json("[" * 100_000 + "]" * 100_000)
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps({**case_data(), "padding": " " * 1_000_000}))
+    with pytest.raises(InputError, match=r"big.json: is larger than 1,000,000 bytes"):
+        orderset.load_case(big)
+    with pytest.raises(InputError, match="is a directory"):
+        orderset.load_case(tmp_path)
+
+
+def test_text_at_every_limit_builds_every_format():
+    """The load-time limits are at least as strict as HL7's: a case that loads renders."""
+    from orderset.testing import build
+
+    worst = "|^&~\\" * 13  # 65 characters, 195 once HL7-escaped
+    data = case_data(
+        mrn="~" * 20,
+        family_name=worst,
+        given_name="g" * 100,
+        location=worst,
+        attending="a" * 100,
+        allergies=[{"substance": worst, "reaction": "r" * 100}] * 100,
+    )
+    order_set = build(data)
+    for fmt in ("json", "hl7", "html"):
+        assert orderset.render(order_set, fmt)
