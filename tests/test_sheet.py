@@ -309,7 +309,8 @@ def test_severity_and_renal_may_be_missing():
 def test_severity_box_lists_items_and_missing():
     order_set = build(case_data(platelets=None))
     context = sheet.sheet_context(order_set)["severity"]
-    assert context["missing"] == list(order_set.severity.missing)
+    assert context["missing"] == [sheet.typeset(m) for m in order_set.severity.missing]
+    assert context["missing"] == ["platelets under 100 x10\u2079/L"]
     assert context["missing"]
     text = _text(sheet.render_html(order_set))
     assert f"Total {order_set.severity.score} of 9: {order_set.severity.band}" in text
