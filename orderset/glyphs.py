@@ -184,7 +184,7 @@ def _bundled_charset_from_fonts() -> str:
     """The BUNDLED_COVERAGE text recomputed from the bundled fonts (needs fontTools)."""
     import importlib.resources
 
-    from fontTools.ttLib import TTFont
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]  # no stubs; tool only
 
     fonts = importlib.resources.files("orderset.templates") / "fonts"
     cmaps = []

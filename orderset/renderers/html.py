@@ -18,7 +18,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import jinja2
 import pint
@@ -102,7 +102,9 @@ def tall_man(text: str) -> str:
     return _TALL_MAN_RE.sub(lambda m: TALL_MAN[m.group(1).lower()], text)
 
 
-_SUPERSCRIPT_DIGITS = str.maketrans("0123456789", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
+_SUPERSCRIPT_DIGITS = str.maketrans(
+    "0123456789", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
+)
 #: "10^9/L" -> "10⁹/L"
 _POWER_RE = re.compile(r"(?<=\d)\^(\d+)")
 #: "1.73 m2" -> "1.73 m²", "/mm3" -> "/mm³": a length unit squared or cubed after a number,
@@ -114,7 +116,28 @@ def typeset(text: str) -> str:
     """Exponents in the engine's and plugins' text as real superscript characters
     ("x10^9/L" -> "x10⁹/L", "1.73 m2" -> "1.73 m²"). Patient free text is never changed."""
     text = _POWER_RE.sub(lambda m: m.group(1).translate(_SUPERSCRIPT_DIGITS), text)
-    return _AREA_VOLUME_RE.sub(lambda m: m.group(1) + m.group(2).translate(_SUPERSCRIPT_DIGITS), text)
+    return _AREA_VOLUME_RE.sub(
+        lambda m: m.group(1) + m.group(2).translate(_SUPERSCRIPT_DIGITS), text
+    )
+
+
+_RIGHT_TO_LEFT = frozenset({"R", "AL"})
+
+
+@overload
+def isolate(text: str) -> str: ...
+@overload
+def isolate(text: None) -> None: ...
+def isolate(text: str | None) -> str | None:
+    """Patient free text holding right-to-left letters (Arabic, Hebrew) wrapped in Unicode
+    isolates (FSI ... PDI), so it keeps its place in the left-to-right sheet: without them
+    "محمد, علي" (family, given) prints with the given name on the left, read as the family name.
+    Other text is returned unchanged."""
+    if text is None or text.isascii():
+        return text
+    if any(unicodedata.bidirectional(c) in _RIGHT_TO_LEFT for c in text):
+        return f"\u2068{text}\u2069"
+    return text
 
 
 def printed(text: str) -> str:
@@ -164,11 +187,14 @@ def _patient(order_set: OrderSet) -> dict[str, Any]:
         allergies, allergy_state = ["No known allergies"], "none"
     else:
         allergies = [
-            f"{a.substance} ({a.reaction})" if a.reaction else a.substance for a in p.allergies
+            f"{isolate(a.substance)} ({isolate(a.reaction)})"
+            if a.reaction
+            else isolate(a.substance)
+            for a in p.allergies
         ]
         allergy_state = "listed"
     return {
-        "name": f"{p.family_name}, {p.given_name}",
+        "name": f"{isolate(p.family_name)}, {isolate(p.given_name)}",
         "mrn": p.mrn,
         "barcode": code128_svg(p.mrn),
         "birth_date": p.birth_date.isoformat(),
@@ -186,8 +212,8 @@ def _patient(order_set: OrderSet) -> dict[str, Any]:
         "renal": typeset(order_set.renal.summary) if order_set.renal else RENAL_NOT_CALCULATED,
         "dialysis": None if p.dialysis == "none" else p.dialysis,
         "influenza": case.clinical.influenza,
-        "location": case.encounter.location,
-        "attending": case.encounter.attending,
+        "location": isolate(case.encounter.location),
+        "attending": isolate(case.encounter.attending),
     }
 
 
@@ -412,7 +438,8 @@ def page_size(order_set: OrderSet) -> str:
 def sheet_context(order_set: OrderSet) -> dict[str, Any]:
     """Everything the template prints, as formatted text (no numbers left to format)."""
     case = order_set.case
-    context = {
+    patient = _patient(order_set)
+    return {
         "title": TITLE,
         "decline_instruction": DECLINE_INSTRUCTION,
         "institution": order_set.institution,
@@ -423,16 +450,14 @@ def sheet_context(order_set: OrderSet) -> dict[str, Any]:
         "profile_name": order_set.profile_name,
         "governance": order_set.governance.text,
         "plugins": [{"name": p.name, "version": p.version} for p in order_set.plugins],
-        "patient": _patient(order_set),
+        "patient": patient,
         "timing": _timing(order_set),
         "severity": _severity(order_set.severity),
         "alerts": _alerts(order_set),
         "sections": _sections(order_set),
         "page_size": page_size(order_set),
+        "top_margin_mm": _top_margin_mm(patient["name"], patient["header_allergies"]),
     }
-    patient = context["patient"]
-    context["top_margin_mm"] = _top_margin_mm(patient["name"], patient["header_allergies"])
-    return context
 
 
 # ---- rendering -------------------------------------------------------------------------------
