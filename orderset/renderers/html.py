@@ -107,9 +107,9 @@ _SUPERSCRIPT_DIGITS = str.maketrans(
 )
 #: "10^9/L" -> "10⁹/L"
 _POWER_RE = re.compile(r"(?<=\d)\^(\d+)")
-#: "1.73 m2" -> "1.73 m²", "/mm3" -> "/mm³": a length unit squared or cubed after a number,
-#: a space or a slash.
-_AREA_VOLUME_RE = re.compile(r"(?<=[\d /])(c?m|mm)([23])\b")
+#: "1.73 m2" -> "1.73 m²", "/mm3" -> "/mm³": a length unit squared or cubed right after a
+#: number (with or without a space) or a slash.
+_AREA_VOLUME_RE = re.compile(r"(?:(?<=\d )|(?<=\d)|(?<=/))(c?m|mm)([23])\b")
 
 
 def typeset(text: str) -> str:
