@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+#: Debian fonts for the order sheet's CJK, Thai and Devanagari names (see $(STAMP)).
+SHEET_FONTS := fonts-noto-cjk fonts-tlwg-loma-ttf fonts-lohit-deva
 
 .PHONY: demo test test-deep lint typecheck format bench install clean readme
 
@@ -14,6 +16,16 @@ $(STAMP): pyproject.toml
 	  apt-get install -y -q libharfbuzz-subset0 >/dev/null 2>&1 || \
 	  (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q libharfbuzz-subset0 >/dev/null 2>&1) || \
 	  echo "note: libharfbuzz-subset0 not installed; PDF font subsetting uses fontTools"; \
+	fi
+	@# Best effort too: fonts for names the bundled DejaVu cannot print (CJK: fonts-noto-cjk,
+	@# about 91 MB installed; Thai: fonts-tlwg-loma-ttf, 0.4 MB; Devanagari: fonts-lohit-deva,
+	@# 0.2 MB). Without them Latin, Greek, Cyrillic, Arabic and Hebrew still print, and a name
+	@# no installed font has is refused at load (orderset/glyphs.py), never a failed PDF.
+	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	    ! dpkg -s $(SHEET_FONTS) >/dev/null 2>&1; then \
+	  apt-get install -y -q $(SHEET_FONTS) >/dev/null 2>&1 || \
+	  (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $(SHEET_FONTS) >/dev/null 2>&1) || \
+	  echo "note: $(SHEET_FONTS) not installed; names in CJK, Thai or Devanagari are refused"; \
 	fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

@@ -70,6 +70,14 @@ ENGINE_SETTINGS = (
     Setting("hl7", "sending_facility", "", "MSH-4 sending facility.", str),
     Setting("hl7", "receiving_application", "PHARMACY", "MSH-5 receiving application.", str),
     Setting("hl7", "receiving_facility", "", "MSH-6 receiving facility.", str),
+    Setting(
+        "sheet",
+        "page_size",
+        "Letter",
+        "Paper size of the printed order sheet.",
+        str,
+        choices=("Letter", "A4"),
+    ),
     *governance_settings.SETTINGS,
 )
 #: ALERT-1: always on the sheet for children (Reye syndrome with influenza). An engine rule,

@@ -30,7 +30,7 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn, override
 
-from orderset import units
+from orderset import glyphs, units
 from orderset.errors import InputError
 from orderset.formatting import format_number
 from orderset.model import Age, Allergy, Case, Clinical, Encounter, Patient
@@ -558,6 +558,7 @@ def case_from_dict(data: Any, *, now: dt.datetime | None = None) -> Case:
         doc = _converter.structure(data, CaseDocument)
     except (ClassValidationError, ForbiddenExtraKeysError) as exc:
         raise _first_error(exc, "", CaseDocument) from None
+    glyphs.check_case_text(doc.patient, doc.encounter)  # the sheet can print every name
     return _derive(doc, now)
 
 

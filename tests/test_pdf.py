@@ -5,7 +5,9 @@ render that fails (leaving no file) when weasyprint reports a problem."""
 from __future__ import annotations
 
 import io
+import json
 import logging
+import re
 import subprocess
 import sys
 
@@ -30,7 +32,9 @@ def _pages(data: bytes) -> list[str]:
 
 
 def _flat(text: str) -> str:
-    return " ".join(text.split())
+    """Whitespace collapsed, and a word broken after its hyphen at a line end joined again
+    (pypdf reads "pre-" and "selected" on two lines as "pre- selected")."""
+    return re.sub(r"(?<=\w-) (?=\w)", "", " ".join(text.split()))
 
 
 def _example(path):
@@ -53,6 +57,8 @@ def test_every_page_carries_patient_mrn_and_page_count(example_pdf):
         assert f"MRN {patient.mrn}" in flat, number
         assert f"Born {patient.birth_date.isoformat()}" in flat, number
         assert f"Page {number} of {len(pages)}" in flat, number
+        allergies = sheet.sheet_context(order_set)["patient"]["header_allergies"]
+        assert _flat(allergies) in flat, number
 
 
 def test_every_selected_dose_from_the_json_is_printed(example_pdf):
@@ -322,3 +328,141 @@ def test_a_machine_without_harfbuzz_subset_still_renders(monkeypatch):
     monkeypatch.setattr(weasyprint.pdf.fonts, "harfbuzz_subset", None)
     order_set = orderset.build_order_set(orderset.load_case(EXAMPLES[0]))
     assert pdf.render(order_set).startswith(b"%PDF-")
+
+
+# ---- names in any script, allergies on every page, type sizes, superscripts, paper --------------
+# The set-up (Makefile) installs fonts-noto-cjk, fonts-tlwg-loma-ttf and fonts-lohit-deva; DejaVu
+# (bundled) covers Latin, Greek, Cyrillic, Arabic and Hebrew.
+
+SCRIPT_NAMES = {
+    "cjk": ("佐藤", "陽菜"),
+    "cyrillic": ("Иванова", "Анна"),
+    "greek": ("Παπαδοπούλου", "Ελένη"),
+    "arabic": ("محمد", "علي"),
+    "hebrew": ("כהן", "דוד"),
+    "thai": ("สมชาย", "ใจดี"),
+    "devanagari": ("देवी", "सीता"),
+}
+
+
+@pytest.mark.parametrize("script", sorted(SCRIPT_NAMES))
+def test_a_name_in_any_script_prints(script, tmp_path):
+    """Exit 0 through the CLI (a weasyprint warning such as a .notdef glyph fails the render)
+    and the name is in the PDF text of every page."""
+    family, given = SCRIPT_NAMES[script]
+    case = tmp_path / "case.json"
+    data = case_data(family_name=family, given_name=given)
+    data["patient"]["allergies"] = [{"substance": given, "reaction": family}]
+    case.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "sheet.pdf"
+    assert cli.main(["build", str(case), "--format", "pdf", "-o", str(out)]) == 0
+    pages = _pages(out.read_bytes())
+    for number, text in enumerate(pages, start=1):
+        assert family in text, number
+        assert given in text, number
+
+
+def test_a_right_to_left_name_prints_family_name_first(tmp_path):
+    """Without Unicode isolates the Arabic "family, given" run is laid out right to left and
+    the given name lands where the family name belongs."""
+    out = tmp_path / "sheet.pdf"
+    out.write_bytes(pdf.render(build(case_data(family_name="محمد", given_name="علي"))))
+    words = subprocess.run(
+        ["pdftotext", "-bbox", "-f", "1", "-l", "1", str(out), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    first = re.search(r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]*)</word>', words)
+    assert first is not None
+    # pdftotext writes right-to-left words in visual order (reversed): the family name, first.
+    assert first.group(3).strip(",") == "محمد"[::-1]
+
+
+def test_control_characters_in_a_name_print_as_spaces():
+    pages = _pages(pdf.render(build(case_data(family_name="Ann\x1cMarie\x0b\u2028Lee"))))
+    assert "Ann Marie" in _flat(pages[0])
+
+
+def _layout(order_set):
+    import weasyprint
+
+    html = sheet.render_html(order_set)
+    with sheet.template_dir() as root:
+        return weasyprint.HTML(string=html, base_url=root.resolve().as_uri() + "/").render()
+
+
+def _text_boxes(box, classes=frozenset()):
+    """(text box, classes of it and its ancestors) for every piece of text on a page."""
+    from weasyprint.formatting_structure import boxes
+
+    element = getattr(box, "element", None)
+    if element is not None and hasattr(element, "get"):
+        classes = classes | set((element.get("class") or "").split())
+    if isinstance(box, boxes.TextBox) and box.text.strip():
+        yield box, classes
+    for child in box.all_children():
+        yield from _text_boxes(child, classes)
+
+
+#: Text allowed under 9pt: the page footer (software versions, profile, generated) and the
+#: digits under the barcode (the MRN is in the header line above at 9pt).
+SMALL_PRINT = {"page-footer", "ph-barcode-text"}
+NINE_POINTS_IN_PX = 12  # weasyprint's computed sizes are CSS px (96 per inch); 9pt = 12px
+
+
+@pytest.mark.parametrize("name", ["toddler-shock-brainstem", "refractory-response"])
+def test_no_clinical_text_under_9pt(name):
+    document = _layout(_example(ROOT / "examples" / f"{name}.json"))
+    seen = set()
+    for number, page in enumerate(document.pages, start=1):
+        for box, classes in _text_boxes(page._page_box):
+            if classes & SMALL_PRINT:
+                continue
+            seen.add(box.text.strip())
+            assert box.style["font_size"] >= NINE_POINTS_IN_PX, (number, box.text, classes)
+    assert any(t.startswith("Calculation:") for t in seen)  # the walk reached the orders
+
+
+def test_header_fits_on_the_paper_with_a_long_allergy_list_and_name(long_sheet):
+    order_set, _pages_text = long_sheet
+    long_name = build(case_data(family_name="Wolfeschlegelsteinhausenbergerdorff " * 3))
+    for built in (order_set, long_name):
+        for number, page in enumerate(_layout(built).pages, start=1):
+            headers = [b for b, classes in _text_boxes(page._page_box) if "ph-name" in classes]
+            assert headers, number
+            # At least 5 mm from the paper's top edge (1 mm = 96 / 25.4 px).
+            assert min(b.position_y for b in headers) >= 5 * 96 / 25.4, number
+
+
+def test_long_allergy_list_in_the_header_counts_the_rest(long_sheet):
+    _order_set, pages = long_sheet
+    for number, text in enumerate(pages, start=1):
+        flat = _flat(text)
+        assert "Allergies: allergen 1 (urticaria); allergen 2 (urticaria)" in flat, number
+        assert "more, all listed in the Patient box on page 1" in flat, number
+
+
+def test_decline_instruction_and_superscripts_are_printed():
+    pages = _pages(pdf.render(_example(ROOT / "examples" / "toddler-shock-brainstem.json")))
+    flat = _flat(" ".join(pages))
+    assert "To decline a pre-ticked order: strike through the line and initial it." in flat
+    assert "mL/min/1.73 m\u00b2" in flat
+    assert "platelets under 100 x10\u2079/L" in flat
+    assert "1.73 m2" not in flat
+    assert "^9" not in flat
+
+
+@pytest.mark.parametrize(
+    ("profile", "size"),
+    [
+        ({}, (612, 792)),
+        ({"sheet": {"page_size": "Letter"}}, (612, 792)),
+        ({"sheet": {"page_size": "A4"}}, (595.28, 841.89)),
+    ],
+)
+def test_page_size_comes_from_the_profile(profile, size):
+    reader = PdfReader(io.BytesIO(pdf.render(build(case_data(), profile=profile))))
+    for page in reader.pages:
+        box = page.mediabox
+        assert (round(float(box.width), 2), round(float(box.height), 2)) == size

@@ -11,7 +11,7 @@ import attrs
 import pytest
 
 import orderset
-from orderset import hookimpl, units
+from orderset import glyphs, hookimpl, units
 from orderset.dosing import weight_based_dose
 from orderset.errors import PluginError
 from orderset.formatting import ismp_violations
@@ -286,6 +286,28 @@ def test_weight_in_pounds_shows_the_entered_weight():
 
 
 @pytest.mark.parametrize(
+    ("weight", "printed"),
+    [
+        # examples/weight-in-lb.json: 31.30557 lb is 14.2 kg; every entered digit is printed.
+        ("31.30557 lb", "14.2 kg (entered as 31.30557 lb)"),
+        ({"value": 31.30557, "unit": "lb"}, "14.2 kg (entered as 31.30557 lb)"),
+        ("14200 g", "14.2 kg (entered as 14,200 g)"),
+        # kg with more digits than the gram: the dosing weight is rounded, so both are shown.
+        ("14.2004 kg", "14.2 kg (entered as 14.2004 kg)"),
+    ],
+)
+def test_the_weight_is_shown_as_entered(weight, printed):
+    text = _text(sheet.render_html(build(case_data(weight=weight))))
+    assert printed in text
+
+
+def test_weight_in_lb_example_shows_every_entered_digit():
+    text = _text(sheet.render_html(_example(EXAMPLES[0].parent / "weight-in-lb.json")))
+    assert "14.2 kg (entered as 31.30557 lb)" in text
+    assert "31.306 lb" not in text
+
+
+@pytest.mark.parametrize(
     ("onset", "expected"),
     [
         ("2026-11-21T20:00:00-05:00", "Within the 24-hour window: 14 hours left"),
@@ -309,7 +331,8 @@ def test_severity_and_renal_may_be_missing():
 def test_severity_box_lists_items_and_missing():
     order_set = build(case_data(platelets=None))
     context = sheet.sheet_context(order_set)["severity"]
-    assert context["missing"] == list(order_set.severity.missing)
+    assert context["missing"] == [sheet.typeset(m) for m in order_set.severity.missing]
+    assert context["missing"] == ["platelets under 100 x10\u2079/L"]
     assert context["missing"]
     text = _text(sheet.render_html(order_set))
     assert f"Total {order_set.severity.score} of 9: {order_set.severity.band}" in text
@@ -402,3 +425,168 @@ def test_barcode_bars_keep_their_width_for_long_mrns():
 def test_mrn_outside_code128_is_refused():
     with pytest.raises(ValueError, match="Code 128"):
         barcode.code128_modules("A12é")
+
+
+# ---- the running header, the decline instruction, superscripts, page size ----------------------
+
+
+def test_allergies_are_in_the_running_header():
+    listed = sheet.render_html(build(case_data(allergies=[{"substance": "latex"}])))
+    header = listed.split('<header class="page-header">')[1].split("</header>")[0]
+    assert "Weight 14.2 kg" in header
+    assert '<div class="ph-allergies allergies-listed">Allergies: latex</div>' in header
+    none = sheet.sheet_context(build(case_data(allergies=[])))["patient"]
+    assert none["header_allergies"] == "No known allergies"
+    unknown = sheet.sheet_context(build(case_data(allergies=None)))["patient"]
+    assert unknown["header_allergies"] == "Allergies not recorded"
+
+
+def test_a_long_allergy_list_is_counted_in_the_header_and_grows_the_margin():
+    short = sheet.sheet_context(build(case_data(allergies=[{"substance": "latex"}])))
+    many = [{"substance": f"allergen {n}", "reaction": "urticaria"} for n in range(1, 31)]
+    long = sheet.sheet_context(build(case_data(allergies=many)))
+    header = long["patient"]["header_allergies"]
+    assert header.startswith("Allergies: allergen 1 (urticaria); allergen 2 (urticaria);")
+    shown = header.count("(urticaria)")
+    assert 10 <= shown < 30
+    assert header.endswith(f"; and {30 - shown} more, all listed in the Patient box on page 1")
+    assert short["top_margin_mm"] == sheet.BASE_TOP_MARGIN_MM
+    assert long["top_margin_mm"] > short["top_margin_mm"] + 15
+
+
+def test_one_allergy_longer_than_the_header_is_cut_with_a_pointer():
+    huge = "x" * 2000
+    context = sheet.sheet_context(build(case_data(allergies=[{"substance": huge}])))
+    header = context["patient"]["header_allergies"]
+    assert header.startswith("Allergies: xxx")
+    assert header.endswith("... (in full in the Patient box on page 1)")
+    assert len(header) <= sheet.HEADER_ALLERGY_LINES * 75
+    assert huge in _text(sheet.render_html(build(case_data(allergies=[{"substance": huge}]))))
+
+
+def test_decline_instruction_is_printed():
+    text = _text(sheet.render_html(build(case_data())))
+    assert "To decline a pre-ticked order: strike through the line and initial it." in text
+
+
+@pytest.mark.parametrize(
+    ("text", "printed"),
+    [
+        (
+            "eGFR 90 mL/min/1.73 m2 (bedside Schwartz)",
+            "eGFR 90 mL/min/1.73 m\u00b2 (bedside Schwartz)",
+        ),
+        ("platelets under 100 x10^9/L", "platelets under 100 x10\u2079/L"),
+        ("150 /mm3", "150 /mm\u00b3"),
+        ("MP-2 and SUP-1: m2 alone, room2, 2 mm", "MP-2 and SUP-1: m2 alone, room2, 2 mm"),
+    ],
+)
+def test_superscripts(text, printed):
+    assert sheet.typeset(text) == printed
+
+
+def test_patient_free_text_is_never_typeset():
+    text = _text(sheet.render_html(build(case_data(location="Room 1.73 m2 x10^9"))))
+    assert "Room 1.73 m2 x10^9" in text
+
+
+def test_right_to_left_names_are_isolated_and_others_unchanged():
+    assert sheet.isolate("Doe") == "Doe"
+    assert sheet.isolate("佐藤") == "佐藤"
+    assert sheet.isolate(None) is None
+    assert sheet.isolate("محمد") == "\u2068محمد\u2069"
+    context = sheet.sheet_context(build(case_data(family_name="כהן", given_name="Ann")))
+    assert context["patient"]["name"] == "\u2068כהן\u2069, Ann"
+
+
+@pytest.mark.parametrize(
+    ("profile", "css"), [({}, "letter"), ({"sheet": {"page_size": "A4"}}, "A4")]
+)
+def test_page_size_setting(profile, css):
+    html_text = sheet.render_html(build(case_data(), profile=profile))
+    assert f"@page {{ size: {css}; margin-top: 27.0mm; }}" in html_text
+
+
+def test_unknown_page_size_is_refused():
+    with pytest.raises(orderset.InputError, match=r"sheet\.page_size: 'Legal' is not one of"):
+        build(case_data(), profile={"sheet": {"page_size": "Legal"}})
+
+
+# ---- printable characters (orderset.glyphs), checked at load -----------------------------------
+
+
+def test_bundled_coverage_table_matches_the_bundled_fonts():
+    assert glyphs._bundled_charset_from_fonts() == " ".join(glyphs.BUNDLED_COVERAGE.split())
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "佐藤 陽菜",
+        "Иванова Анна",
+        "Παπαδοπούλου",
+        "محمد",
+        "כהן",
+        "สมชาย",
+        "देवी",
+        "Zoë O'Brien",
+        "Ann\x1cMarie\u200d\u202e",
+    ],
+)
+def test_names_in_the_installed_scripts_load(name):
+    case = orderset.case_from_dict(case_data(family_name=name, attending=name, location=name))
+    assert case.patient.family_name == name
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("family_name", "Test\U00010000", "patient.family_name: character U+10000 (LINEAR B"),
+        ("given_name", "\ue000", "patient.given_name: character U+E000 (private use)"),
+        ("attending", "Dr \U0001f1ef", "encounter.attending: character U+1F1EF"),
+        ("location", "\u0378", "encounter.location: character U+0378 (unassigned)"),
+        ("mrn", "A\ud800", "patient.mrn: character U+D800 (lone surrogate)"),
+    ],
+)
+def test_a_character_no_font_has_is_refused_at_load(field, value, message):
+    with pytest.raises(orderset.InputError) as info:
+        orderset.case_from_dict(case_data(**{field: value}))
+    assert str(info.value).startswith(message)
+    assert str(info.value).endswith(
+        "cannot be printed on the order sheet: no font on this machine has it"
+    )
+
+
+def test_an_unprintable_allergy_names_its_place_in_the_list():
+    data = case_data(
+        allergies=[{"substance": "latex"}, {"substance": "egg", "reaction": "hives \U00010000"}]
+    )
+    with pytest.raises(orderset.InputError) as info:
+        orderset.case_from_dict(data)
+    assert info.value.field == "patient.allergies[1].reaction"
+
+
+def test_without_system_fonts_latin_greek_cyrillic_arabic_hebrew_still_load(monkeypatch):
+    """A machine where the set-up could not install fonts (or without fontconfig's tools):
+    the bundled DejaVu still prints these; CJK is then refused at load, not at render."""
+    monkeypatch.setattr(glyphs.shutil, "which", lambda _name: None)
+    glyphs.installed_coverage.cache_clear()
+    try:
+        for name in ("Doe", "Zoë", "Иванова", "Παπαδοπούλου", "محمد", "כהן"):
+            orderset.case_from_dict(case_data(family_name=name))
+        with pytest.raises(orderset.InputError, match=r"U\+4F50 \(CJK UNIFIED IDEOGRAPH-4F50\)"):
+            orderset.case_from_dict(case_data(family_name="佐藤"))
+    finally:
+        glyphs.installed_coverage.cache_clear()
+
+
+def test_ascii_text_never_asks_fontconfig(monkeypatch):
+    glyphs.installed_coverage.cache_clear()
+    calls = []
+    monkeypatch.setattr(glyphs.subprocess, "run", lambda *a, **k: calls.append(a))
+    try:
+        orderset.case_from_dict(case_data(family_name="Doe", given_name="Jane"))
+        orderset.case_from_dict(case_data(family_name="Zoë", given_name="Иванова"))
+        assert calls == []
+    finally:
+        glyphs.installed_coverage.cache_clear()

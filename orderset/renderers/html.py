@@ -13,10 +13,12 @@ import contextlib
 import datetime as dt
 import functools
 import importlib.resources
+import math
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import jinja2
 import pint
@@ -89,12 +91,58 @@ _TALL_MAN_RE = re.compile(
 )
 
 CHECKED, UNCHECKED = "\u2611", "\u2610"
+#: `[sheet] page_size` choices as CSS @page sizes.
+PAGE_SIZES = {"Letter": "letter", "A4": "A4"}
+DECLINE_INSTRUCTION = "To decline a pre-ticked order: strike through the line and initial it."
 SEVERITY_LABELS = {"critical": "CRITICAL", "warning": "Warning", "info": "Note"}
 
 
 def tall_man(text: str) -> str:
     """Drug names in `text` with ISMP tall man letters; other words are left alone."""
     return _TALL_MAN_RE.sub(lambda m: TALL_MAN[m.group(1).lower()], text)
+
+
+_SUPERSCRIPT_DIGITS = str.maketrans(
+    "0123456789", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
+)
+#: "10^9/L" -> "10⁹/L"
+_POWER_RE = re.compile(r"(?<=\d)\^(\d+)")
+#: "1.73 m2" -> "1.73 m²", "/mm3" -> "/mm³": a length unit squared or cubed right after a
+#: number (with or without a space) or a slash.
+_AREA_VOLUME_RE = re.compile(r"(?:(?<=\d )|(?<=\d)|(?<=/))(c?m|mm)([23])\b")
+
+
+def typeset(text: str) -> str:
+    """Exponents in the engine's and plugins' text as real superscript characters
+    ("x10^9/L" -> "x10⁹/L", "1.73 m2" -> "1.73 m²"). Patient free text is never changed."""
+    text = _POWER_RE.sub(lambda m: m.group(1).translate(_SUPERSCRIPT_DIGITS), text)
+    return _AREA_VOLUME_RE.sub(
+        lambda m: m.group(1) + m.group(2).translate(_SUPERSCRIPT_DIGITS), text
+    )
+
+
+_RIGHT_TO_LEFT = frozenset({"R", "AL"})
+
+
+@overload
+def isolate(text: str) -> str: ...
+@overload
+def isolate(text: None) -> None: ...
+def isolate(text: str | None) -> str | None:
+    """Patient free text holding right-to-left letters (Arabic, Hebrew) wrapped in Unicode
+    isolates (FSI ... PDI), so it keeps its place in the left-to-right sheet: without them
+    "محمد, علي" (family, given) prints with the given name on the left, read as the family name.
+    Other text is returned unchanged."""
+    if text is None or text.isascii():
+        return text
+    if any(unicodedata.bidirectional(c) in _RIGHT_TO_LEFT for c in text):
+        return f"\u2068{text}\u2069"
+    return text
+
+
+def printed(text: str) -> str:
+    """Engine and plugin text as the sheet prints it: tall man lettering and superscripts."""
+    return typeset(tall_man(text))
 
 
 # ---- formatting helpers ----------------------------------------------------------------------
@@ -126,20 +174,27 @@ def _patient(order_set: OrderSet) -> dict[str, Any]:
     p = case.patient
     weight = f"{format_number(case.weight_kg)} kg"
     entered = None
-    if p.weight.units != units.kg:
+    # The weight as entered, every digit kept (31.30557 lb, not 31.306 lb), when it is not
+    # exactly the dosing weight printed beside it.
+    as_entered = units.exact_decimal(p.weight.magnitude)
+    if p.weight.units != units.kg or as_entered != case.weight_kg:
         label = units.WEIGHT_LABELS.get(p.weight.units) or unit_label(p.weight.units)
-        entered = f"{format_number(p.weight.magnitude)} {label}"
+        places = max(0, -int(as_entered.as_tuple().exponent))
+        entered = f"{format_number(as_entered, places)} {label}"
     if p.allergies is None:
         allergies, allergy_state = ["Allergies not recorded"], "unknown"
     elif not p.allergies:
         allergies, allergy_state = ["No known allergies"], "none"
     else:
         allergies = [
-            f"{a.substance} ({a.reaction})" if a.reaction else a.substance for a in p.allergies
+            f"{isolate(a.substance)} ({isolate(a.reaction)})"
+            if a.reaction
+            else isolate(a.substance)
+            for a in p.allergies
         ]
         allergy_state = "listed"
     return {
-        "name": f"{p.family_name}, {p.given_name}",
+        "name": f"{isolate(p.family_name)}, {isolate(p.given_name)}",
         "mrn": p.mrn,
         "barcode": code128_svg(p.mrn),
         "birth_date": p.birth_date.isoformat(),
@@ -150,12 +205,15 @@ def _patient(order_set: OrderSet) -> dict[str, Any]:
         "weight_measured_at": p.weight_measured_at.isoformat(),
         "height": format_quantity(p.height, unit=units.cm, max_places=1) if p.height else None,
         "allergies": [tall_man(a) for a in allergies],
+        "header_allergies": _header_allergies(
+            [tall_man(a) for a in allergies], allergy_state == "listed"
+        ),
         "allergy_state": allergy_state,
-        "renal": order_set.renal.summary if order_set.renal else RENAL_NOT_CALCULATED,
+        "renal": typeset(order_set.renal.summary) if order_set.renal else RENAL_NOT_CALCULATED,
         "dialysis": None if p.dialysis == "none" else p.dialysis,
         "influenza": case.clinical.influenza,
-        "location": case.encounter.location,
-        "attending": case.encounter.attending,
+        "location": isolate(case.encounter.location),
+        "attending": isolate(case.encounter.attending),
     }
 
 
@@ -167,7 +225,7 @@ def _timing(order_set: OrderSet) -> dict[str, Any]:
         "assessed_at": _datetime(case.assessed_at),
         "hours_since_onset": hours_text(case.assessed_at - case.clinical.neuro_onset),
         "within_window": bool(timing and timing.within_window),
-        "window": tall_man(timing.text) if timing else "",
+        "window": printed(timing.text) if timing else "",
     }
 
 
@@ -179,7 +237,7 @@ def _severity(severity: Severity | None) -> dict[str, Any] | None:
         "rule_id": severity.rule_id,
         "items": [
             {
-                "name": i.name,
+                "name": typeset(i.name),
                 "present": present[i.present],
                 "points": i.points if i.present else 0,
                 "possible": i.points,
@@ -189,7 +247,7 @@ def _severity(severity: Severity | None) -> dict[str, Any] | None:
         "score": severity.score,
         "maximum": sum(i.points for i in severity.items),
         "band": severity.band,
-        "missing": list(severity.missing),
+        "missing": [typeset(m) for m in severity.missing],
     }
 
 
@@ -198,7 +256,7 @@ def _alerts(order_set: OrderSet) -> list[dict[str, Any]]:
         {
             "severity": a.severity,
             "label": SEVERITY_LABELS[a.severity],
-            "text": tall_man(a.text),
+            "text": printed(a.text),
             "rule_id": a.rule_id,
             #: Printed after the text unless the text names the rule already.
             "show_rule": a.rule_id is not None and a.rule_id not in a.text,
@@ -228,7 +286,7 @@ def _preparation(prep: Preparation | None) -> str | None:
     text = "; ".join(parts)
     if prep.text:
         text = f"{text}. {prep.text}" if text else prep.text
-    return tall_man(text) if text else None
+    return printed(text) if text else None
 
 
 def _calculation(order: Order) -> str | None:
@@ -255,7 +313,7 @@ def _calculation(order: Order) -> str | None:
             f"; rounded to {_dose(calc.given, label)}"
             f" (deviation {sign}{format_number(calc.deviation_percent, 1)}%, {calc.rounding_rule})"
         )
-    return tall_man(text)
+    return printed(text)
 
 
 def _emphasised(line: str, order: Order, dose: str | None) -> Markup:
@@ -269,8 +327,8 @@ def _emphasised(line: str, order: Order, dose: str | None) -> Markup:
 
 def _order(order: Order) -> dict[str, Any]:
     medication = order.kind == "medication"
-    dose = format_quantity(order.dose, order.dose_unit) if order.dose is not None else None
-    line = tall_man(order.text)
+    dose = typeset(format_quantity(order.dose, order.dose_unit)) if order.dose is not None else None
+    line = printed(order.text)
     return {
         "id": order.id,
         "selected": order.selected,
@@ -288,14 +346,14 @@ def _order(order: Order) -> dict[str, Any]:
                 "step": n,
                 "dose_rate": format_quantity(s.dose_rate),
                 "pump_rate": format_quantity(s.pump_rate, unit=units.mL_per_h, max_places=1),
-                "after": s.after,
+                "after": printed(s.after),
             }
             for n, s in enumerate(order.titration, start=1)
         ],
         "rule_id": order.rule_id,
         "grade": order.evidence.grade,
         "low_grade": not order.evidence.preselectable,
-        "notes": [tall_man(n) for n in order.notes],
+        "notes": [printed(n) for n in order.notes],
     }
 
 
@@ -308,11 +366,82 @@ def _sections(order_set: OrderSet) -> list[dict[str, Any]]:
     return sections
 
 
+# ---- the running header ----------------------------------------------------------------------
+# The header (name, MRN, birth date, weight, allergies) repeats in every page's top margin, which
+# cannot grow with its content: the margin is sized here from a deliberately generous estimate of
+# the header's lines (too much leaves blank paper above the header, too little would push the
+# patient's name off the page).
+
+#: Top margin holding a header with a one-line name and one line of allergies (sheet.css).
+BASE_TOP_MARGIN_MM = 27
+#: Characters per line, rounded down for word wrap: 9pt bold allergies across an A4 page (the
+#: narrower size), 12pt bold name beside the barcode. A wide (CJK) character counts 1.5.
+_ALLERGY_CHARS_PER_LINE = 75
+_NAME_CHARS_PER_LINE = 45
+_ALLERGY_LINE_MM = 4.0  # 9pt x 1.25 line height, rounded up
+_NAME_LINE_MM = 5.3  # 12pt x 1.25
+#: At most this many lines of allergies in the header; the rest are counted and the Patient box
+#: on page 1 lists them all.
+HEADER_ALLERGY_LINES = 6
+_HEADER_NAME_LINES = 4
+
+
+def _width(text: str) -> float:
+    return sum(1.5 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _lines(text: str, per_line: int) -> int:
+    return max(1, math.ceil(_width(text) / per_line))
+
+
+def _header_allergies(allergies: list[str], listed: bool) -> str:
+    """The header's allergy line: every allergy when they fit in HEADER_ALLERGY_LINES, otherwise
+    those that fit and how many more the Patient box lists."""
+    prefix = "Allergies: " if listed else ""
+    budget = HEADER_ALLERGY_LINES * _ALLERGY_CHARS_PER_LINE
+    full = prefix + "; ".join(allergies)
+    if _width(full) <= budget:
+        return full
+    shown: list[str] = []
+    for allergy in allergies:
+        rest = len(allergies) - len(shown) - 1
+        tail = f"; and {rest} more, all listed in the Patient box on page 1"
+        if _width(prefix + "; ".join([*shown, allergy]) + tail) > budget:
+            break
+        shown.append(allergy)
+    rest = len(allergies) - len(shown)
+    if not shown:  # one allergy longer than the whole budget
+        first = allergies[0]
+        tail = " ... (in full in the Patient box on page 1)"
+        cut = budget - len(prefix) - len(tail) - 10
+        while _width(first[:cut]) > budget - len(prefix) - len(tail):
+            cut -= 1
+        more = f"; and {rest - 1} more" if rest > 1 else ""
+        return f"{prefix}{first[:cut]}{tail}{more}"
+    return f"{prefix}{'; '.join(shown)}; and {rest} more, all listed in the Patient box on page 1"
+
+
+def _top_margin_mm(name: str, header_allergies: str) -> float:
+    name_lines = min(_lines(name, _NAME_CHARS_PER_LINE), _HEADER_NAME_LINES)
+    allergy_lines = _lines(header_allergies, _ALLERGY_CHARS_PER_LINE)
+    extra = (name_lines - 1) * _NAME_LINE_MM + (allergy_lines - 1) * _ALLERGY_LINE_MM
+    return round(BASE_TOP_MARGIN_MM + extra, 1)
+
+
+def page_size(order_set: OrderSet) -> str:
+    """The profile's `[sheet] page_size` ("Letter" or "A4", declared by the engine) as a CSS
+    page size; Letter for an order set built without settings."""
+    size = order_set.settings.get("sheet", "page_size") if order_set.settings else "Letter"
+    return PAGE_SIZES[size]
+
+
 def sheet_context(order_set: OrderSet) -> dict[str, Any]:
     """Everything the template prints, as formatted text (no numbers left to format)."""
     case = order_set.case
+    patient = _patient(order_set)
     return {
         "title": TITLE,
+        "decline_instruction": DECLINE_INSTRUCTION,
         "institution": order_set.institution,
         "generated_at": _datetime(case.assessed_at),
         "generated_iso": case.assessed_at.isoformat(),
@@ -321,11 +450,13 @@ def sheet_context(order_set: OrderSet) -> dict[str, Any]:
         "profile_name": order_set.profile_name,
         "governance": order_set.governance.text,
         "plugins": [{"name": p.name, "version": p.version} for p in order_set.plugins],
-        "patient": _patient(order_set),
+        "patient": patient,
         "timing": _timing(order_set),
         "severity": _severity(order_set.severity),
         "alerts": _alerts(order_set),
         "sections": _sections(order_set),
+        "page_size": page_size(order_set),
+        "top_margin_mm": _top_margin_mm(patient["name"], patient["header_allergies"]),
     }
 
 

@@ -30,6 +30,11 @@ class SheetRenderError(OrdersetError, RuntimeError):
 #: render; failing on that would make PDFs impossible on such a machine.
 NOT_A_DEFECT = (re.compile(r"^Using fontTools instead of HarfBuzz-Subset for font "),)
 
+#: Characters that are text but that pango draws as a missing glyph (.notdef): C0 and C1
+#: controls other than tab, line feed and carriage return, and U+2028 LINE SEPARATOR. A name
+#: holding one (free text stays text) prints a space there instead; HTML whitespace otherwise.
+_UNDRAWABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028]")
+
 
 class _Collector(logging.Handler):
     """Keeps the weasyprint messages logged by one thread (other threads render their own)."""
@@ -103,7 +108,7 @@ def render(order_set: OrderSet) -> bytes:
     """The `pdf` output format."""
     from orderset.renderers.html import render_html, template_dir
 
-    html = render_html(order_set)
+    html = _UNDRAWABLE.sub(" ", render_html(order_set))
     with template_dir() as root:
         return html_to_pdf(html, root)
 
