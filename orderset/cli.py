@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from orderset import _cache
 from orderset._version import __version__
 from orderset.errors import InputError, PluginError
 from orderset.renderers import BUILTIN_FORMATS, Renderer, renderers
@@ -161,6 +162,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from orderset.output import check_target, write_atomic
     from orderset.plugin.host import make_host
     from orderset.renderers import render
+    from orderset.settings import profile_arguments
 
     output = None if args.output in (None, "-") else args.output
     if len(args.cases) > 1 or (output and os.path.isdir(output)):
@@ -170,10 +172,14 @@ def _cmd_build(args: argparse.Namespace) -> int:
     if output:
         check_target(output)  # before any work: a refused target costs nothing
     case = load_case(resolve_case_path(args.cases[0]))
-    host = make_host(disable=args.disable, continue_on_error=args.skip_broken_plugins)
+    host = make_host(
+        disable=args.disable,
+        continue_on_error=args.skip_broken_plugins,
+        disable_field="--disable",
+    )
     extra = host.renderers()
     _check_format(args.format, extra)
-    order_set = build_order_set(case, profile=args.profile, host=host)
+    order_set = build_order_set(case, **profile_arguments(args.profile), host=host)
     data = render(order_set, args.format, extra)
     if output:
         write_atomic(output, data)
@@ -225,9 +231,11 @@ def _cmd_send(args: argparse.Namespace) -> int:
     from orderset.plugin.host import make_host
     from orderset.renderers.hl7 import build_messages
     from orderset.renderers.mllp import send_messages
+    from orderset.settings import profile_arguments
 
     case = load_case(resolve_case_path(args.case))
-    order_set = build_order_set(case, profile=args.profile, host=make_host(disable=args.disable))
+    host = make_host(disable=args.disable, disable_field="--disable")
+    order_set = build_order_set(case, **profile_arguments(args.profile), host=host)
     messages = build_messages(order_set)
     if not messages:
         print("orderset: no selected orders, nothing to send", file=sys.stderr)
@@ -302,6 +310,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # The command is its own process: it may keep pint's definitions cache (cold start). A
+    # library import never does (orderset._cache); this has no effect once units is imported.
+    _cache.enable_for_command()
     args = make_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
