@@ -105,6 +105,22 @@ def make_parser() -> argparse.ArgumentParser:
         help="print docs/clinical-rules.md instead: every rule with its records' figures",
     )
     _add_send_parser(sub)
+
+    definition = sub.add_parser(
+        "definition",
+        help="the order set itself (not a patient's) as a FHIR PlanDefinition",
+    )
+    definition.add_argument(
+        "--format",
+        default="fhir",
+        choices=["fhir"],
+        help="fhir: a Bundle with a"
+        " PlanDefinition (type order-set) and its ActivityDefinitions (default: fhir)",
+    )
+    definition.add_argument(
+        "--profile", help="institution profile: a TOML file or a bundled name (default: default)"
+    )
+    definition.add_argument("-o", "--output", help="output file ('-' for stdout; default: stdout)")
     return parser
 
 
@@ -300,7 +316,25 @@ def _cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_definition(args: argparse.Namespace) -> int:
+    from orderset.output import check_target, write_atomic
+    from orderset.renderers.fhir_definition import render_definition
+    from orderset.settings import profile_arguments
+
+    output = None if args.output in (None, "-") else args.output
+    if output:
+        check_target(output)
+    data = render_definition(**profile_arguments(args.profile))
+    if output:
+        write_atomic(output, data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "definition": _cmd_definition,
     "build": _cmd_build,
     "plugins": _cmd_plugins,
     "examples": _cmd_examples,

@@ -181,9 +181,7 @@ def profile_data(
     if base == "none":
         return data
     known = set(sections) | set(ENGINE_TABLES)
-    underneath = {
-        k: v for k, v in read_profile(bundled[BASE_PROFILE]).items() if k in known
-    }
+    underneath = {k: v for k, v in read_profile(bundled[BASE_PROFILE]).items() if k in known}
     underneath.pop("profile", None)
     return _layered(underneath, data)
 
