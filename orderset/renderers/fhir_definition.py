@@ -112,7 +112,7 @@ def definition_bundle(
             period["end"] = approval.review_due.isoformat()
         dates["effectivePeriod"] = period
 
-    medication_rules = set()
+    medication_rules: set[str] = set()
     for info in host.plugins:
         module = host.pm.get_plugin(info.name)
         if module is not None:
