@@ -59,11 +59,17 @@ def _build_one(job: BatchJob) -> BatchResult:
     from orderset.output import write_atomic
     from orderset.plugin.host import make_host
     from orderset.renderers import render
+    from orderset.settings import profile_arguments
 
     try:
         if _host is None:
-            _host = make_host(disable=job.disable, continue_on_error=job.skip_broken_plugins)
-        order_set = build_order_set(load_case(job.case), profile=job.profile, host=_host)
+            _host = make_host(
+                disable=job.disable,
+                continue_on_error=job.skip_broken_plugins,
+                disable_field="--disable",
+            )
+        profile = profile_arguments(job.profile)
+        order_set = build_order_set(load_case(job.case), **profile, host=_host)
         write_atomic(job.output, render(order_set, job.fmt))
         return BatchResult(job.case, job.output, 0)
     except InputError as exc:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from orderset import _cache
 from orderset._version import __version__
 from orderset.errors import InputError, PluginError
 from orderset.renderers import BUILTIN_FORMATS, Renderer, renderers
@@ -109,6 +110,22 @@ def make_parser() -> argparse.ArgumentParser:
         help="print docs/clinical-rules.md instead: every rule with its records' figures",
     )
     _add_send_parser(sub)
+
+    definition = sub.add_parser(
+        "definition",
+        help="the order set itself (not a patient's) as a FHIR PlanDefinition",
+    )
+    definition.add_argument(
+        "--format",
+        default="fhir",
+        choices=["fhir"],
+        help="fhir: a Bundle with a"
+        " PlanDefinition (type order-set) and its ActivityDefinitions (default: fhir)",
+    )
+    definition.add_argument(
+        "--profile", help="institution profile: a TOML file or a bundled name (default: default)"
+    )
+    definition.add_argument("-o", "--output", help="output file ('-' for stdout; default: stdout)")
     return parser
 
 
@@ -178,6 +195,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from orderset.output import check_target, write_atomic
     from orderset.plugin.host import make_host
     from orderset.renderers import render
+    from orderset.settings import profile_arguments
 
     output = None if args.output in (None, "-") else args.output
     if len(args.cases) > 1 or (output and os.path.isdir(output)):
@@ -187,10 +205,14 @@ def _cmd_build(args: argparse.Namespace) -> int:
     if output:
         check_target(output)  # before any work: a refused target costs nothing
     case = load_case(resolve_case_path(args.cases[0]))
-    host = make_host(disable=args.disable, continue_on_error=args.skip_broken_plugins)
+    host = make_host(
+        disable=args.disable,
+        continue_on_error=args.skip_broken_plugins,
+        disable_field="--disable",
+    )
     extra = host.renderers()
     _check_format(args.format, extra)
-    order_set = build_order_set(case, profile=args.profile, host=host)
+    order_set = build_order_set(case, **profile_arguments(args.profile), host=host)
     data = render(order_set, args.format, extra)
     if output:
         write_atomic(output, data)
@@ -242,9 +264,11 @@ def _cmd_send(args: argparse.Namespace) -> int:
     from orderset.plugin.host import make_host
     from orderset.renderers.hl7 import build_messages
     from orderset.renderers.mllp import send_messages
+    from orderset.settings import profile_arguments
 
     case = load_case(resolve_case_path(args.case))
-    order_set = build_order_set(case, profile=args.profile, host=make_host(disable=args.disable))
+    host = make_host(disable=args.disable, disable_field="--disable")
+    order_set = build_order_set(case, **profile_arguments(args.profile), host=host)
     messages = build_messages(order_set)
     if not messages:
         print("orderset: no selected orders, nothing to send", file=sys.stderr)
@@ -309,7 +333,25 @@ def _cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_definition(args: argparse.Namespace) -> int:
+    from orderset.output import check_target, write_atomic
+    from orderset.renderers.fhir_definition import render_definition
+    from orderset.settings import profile_arguments
+
+    output = None if args.output in (None, "-") else args.output
+    if output:
+        check_target(output)
+    data = render_definition(**profile_arguments(args.profile))
+    if output:
+        write_atomic(output, data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "definition": _cmd_definition,
     "build": _cmd_build,
     "plugins": _cmd_plugins,
     "examples": _cmd_examples,
@@ -319,6 +361,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # The command is its own process: it may keep pint's definitions cache (cold start). A
+    # library import never does (orderset._cache); this has no effect once units is imported.
+    _cache.enable_for_command()
     args = make_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)

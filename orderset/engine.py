@@ -44,8 +44,7 @@ from orderset.settings import (
     Setting,
     Settings,
     apply_formulary_overrides,
-    profile_path,
-    read_profile,
+    profile_data,
     resolve_settings,
 )
 from orderset.severity import severity_score
@@ -109,11 +108,19 @@ def engine_rules() -> list[Rule]:
     ]
 
 
-def load_settings(host: PluginHost, profile: Mapping[str, Any] | str | Path | None) -> Settings:
-    """Validate a profile against every declared setting: a parsed mapping, a TOML path, a
-    bundled profile name, or None for the bundled default profile."""
-    data = profile if isinstance(profile, Mapping) else read_profile(profile_path(profile))
-    return resolve_settings([*ENGINE_SETTINGS, *host.settings()], data)
+def load_settings(
+    host: PluginHost,
+    profile: Mapping[str, Any] | str | None,
+    *,
+    profile_path: str | Path | None = None,
+) -> Settings:
+    """Validate a profile against every declared setting: a parsed mapping or a bundled
+    profile name (never a file), or a TOML file as `profile_path`; neither means the bundled
+    default profile. Every profile is layered over the default one unless it opts out
+    (`[profile] base = "none"`, see `orderset.settings.profile_data`)."""
+    declared = [*ENGINE_SETTINGS, *host.settings()]
+    data = profile_data(profile, profile_path, {s.section for s in declared})
+    return resolve_settings(declared, data)
 
 
 def build_formulary(host: PluginHost, settings: Settings) -> Formulary:
@@ -127,14 +134,29 @@ def build_formulary(host: PluginHost, settings: Settings) -> Formulary:
 def build_order_set(
     case: Case,
     *,
-    profile: Mapping[str, Any] | str | Path | None = None,
+    profile: Mapping[str, Any] | str | None = None,
+    profile_path: str | Path | None = None,
+    selections: Mapping[str, bool] | None = None,
     host: PluginHost | None = None,
     disable: Sequence[str] = (),
 ) -> OrderSet:
-    """The order set for one validated case. Raises InputError for a bad profile and
-    PluginError (naming the plugin) when a plugin fails; never returns a partial set."""
+    """The order set for one validated case (`orderset.load_case`, `case_from_dict`).
+
+    `profile` is a bundled profile name or a mapping, `profile_path` a TOML file (never both).
+    `selections` is the clinician's ticks, order id -> True/False, applied last (over the rule
+    and the profile) and recorded as `Order.selected_by == "clinician"`; an id that is not an
+    order of this set is an InputError naming `selections.<id>`. Raises InputError for bad
+    input and PluginError (naming the plugin) when a plugin fails; never returns a partial set.
+    """
+    if not isinstance(case, Case):
+        raise InputError(
+            "case",
+            f"is a {type(case).__name__}, not an orderset.Case: validate it first with"
+            " orderset.case_from_dict(data) or orderset.load_case(path)",
+        )
+    _check_selections(selections)
     host = host or make_host(disable=disable)
-    settings = load_settings(host, profile)
+    settings = load_settings(host, profile, profile_path=profile_path)
     approval = governance_settings.governance(settings, case.assessed_at.date())
     formulary = build_formulary(host, settings)
     context = BuildContext(
@@ -153,7 +175,8 @@ def build_order_set(
     orders, allergy_alerts = allergies.screen(orders, case.patient.allergies)
     orders = _without_orphans(orders)
     removed = tuple(o for oid, o in proposed.items() if oid not in {x.id for x in orders})
-    orders = [_apply_selection(order, settings) for order in orders]
+    orders = [_apply_selection(attrs.evolve(o, selected_by="rule"), settings) for o in orders]
+    orders = _clinician_selection(orders, selections or {}, removed)
     plugin_rank = {p.name: i for i, p in enumerate(host.plugins)}
     orders.sort(key=lambda o: (o.section.rank, plugin_rank[o.plugin]))
     ordered = tuple(orders)
@@ -478,10 +501,50 @@ def _apply_selection(order: Order, settings: Settings) -> Order:
     """Profile overrides by order id, then rule id; otherwise low grades are never pre-checked."""
     for key in (order.id, order.rule_id):
         if key in settings.selection:
-            return attrs.evolve(order, selected=settings.selection[key])
+            return attrs.evolve(order, selected=settings.selection[key], selected_by="profile")
     if order.selected and not order.evidence.preselectable:
         return attrs.evolve(order, selected=False)
     return order
+
+
+def _check_selections(selections: Mapping[str, bool] | None) -> None:
+    if selections is None:
+        return
+    if not isinstance(selections, Mapping):
+        raise InputError("selections", "must map order ids to true or false")
+    for oid, value in selections.items():
+        if not isinstance(oid, str):
+            raise InputError("selections", f"{oid!r} is not an order id")
+        if not isinstance(value, bool):
+            raise InputError(f"selections.{oid}", f"{value!r} is not true or false")
+
+
+def _clinician_selection(
+    orders: list[Order], selections: Mapping[str, bool], removed: tuple[Order, ...]
+) -> list[Order]:
+    """The clinician's ticks, by order id, over the rule's and the profile's choice. Only an
+    order in the set can be ticked: one the engine removed (allergy, missing parent) or never
+    made cannot be put back by a selection."""
+    ids = {o.id for o in orders}
+    gone = {o.id for o in removed}
+    for oid in selections:
+        if oid in gone:
+            raise InputError(
+                f"selections.{oid}",
+                "this order was removed from the set (allergy, or the order it depends on is"
+                " missing) and cannot be selected",
+            )
+        if oid not in ids:
+            raise InputError(
+                f"selections.{oid}",
+                f"no such order in this order set (orders: {', '.join(sorted(ids))})",
+            )
+    return [
+        attrs.evolve(o, selected=selections[o.id], selected_by="clinician")
+        if o.id in selections
+        else o
+        for o in orders
+    ]
 
 
 def _conflict_alerts(orders: tuple[Order, ...]) -> list[Alert]:

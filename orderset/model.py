@@ -21,6 +21,7 @@ Dialysis = Literal["none", "hemodialysis", "peritoneal"]
 Grade = Literal["confirmed", "partial", "analogue", "unconfirmed"]
 OrderKind = Literal["medication", "nursing", "lab", "imaging", "consult", "procedure"]
 AlertSeverity = Literal["critical", "warning", "info"]
+SelectedBy = Literal["rule", "profile", "clinician"]
 
 
 class Section(StrEnum):
@@ -249,6 +250,10 @@ class Order:
     dose_detail: str = ""
     plugin: str = ""
     plugin_version: str = ""
+    #: Who decided `selected`, recorded by the engine (a plugin leaves it): "rule" (the rule's
+    #: pre-selection and grade policy), "profile" (the institution profile's `[selection]`) or
+    #: "clinician" (`build_order_set(..., selections=...)`, a clinician's tick or untick).
+    selected_by: SelectedBy = "rule"
 
 
 @frozen

@@ -205,14 +205,88 @@ def bundled_profiles() -> dict[str, Path]:
 
 
 def profile_path(name_or_path: str | Path | None) -> Path:
-    """None means the bundled default profile; a bare bundled name ("ivig-first-line") means
-    that profile; anything else is a file path."""
+    """For a person at a terminal (`--profile NAME_OR_PATH`): None means the bundled default
+    profile; a bare bundled name ("ivig-first-line") means that profile; anything else is a
+    file path. The Python API never guesses: see `profile_arguments` and `profile_data`."""
     bundled = bundled_profiles()
     if name_or_path is None:
         return bundled["default"]
     if isinstance(name_or_path, str) and name_or_path in bundled:
         return bundled[name_or_path]
     return Path(name_or_path)
+
+
+def profile_arguments(name_or_path: str | None) -> dict[str, Any]:
+    """`--profile NAME_OR_PATH` as `build_order_set` keywords: a bundled name is `profile=`,
+    anything else `profile_path=` (only the command line reads a name as a possible file)."""
+    if name_or_path is None or name_or_path in bundled_profiles():
+        return {"profile": name_or_path}
+    return {"profile_path": Path(name_or_path)}
+
+
+#: The profile every other profile is layered over, unless it says `[profile] base = "none"`.
+BASE_PROFILE = "default"
+#: `[profile] base`: "default" (the bundled default profile underneath; the default) or "none"
+#: (only this profile's values over the declared defaults).
+PROFILE_BASES = ("default", "none")
+#: The name reported for a profile that does not give `[profile] name`.
+UNNAMED_PROFILE = "custom"
+
+
+def profile_data(
+    profile: Mapping[str, Any] | str | None,
+    path: str | Path | None,
+    sections: Iterable[str],
+) -> dict[str, Any]:
+    """The parsed profile to validate: `profile` is a bundled name or a mapping (a string is
+    never read as a file), `path` a TOML file; at most one of them (neither: the default).
+
+    Unless it says `[profile] base = "none"`, the profile is layered over the bundled default
+    profile, table by table (its values win; `[profile]` is its own), so a site profile that
+    only pre-selects IVIG-1 keeps the institution name and the HL7 facilities. Tables of the
+    default profile for plugins this host does not know (`sections`) are left out of the base.
+    """
+    if profile is not None and path is not None:
+        raise InputError("profile_path", "give either profile (a bundled name) or profile_path")
+    bundled = bundled_profiles()
+    if path is not None:
+        if not isinstance(path, str | Path):
+            raise InputError("profile_path", f"{path!r} is not a file path")
+        data = read_profile(path)
+    elif profile is None:
+        return read_profile(bundled[BASE_PROFILE])
+    elif isinstance(profile, Mapping):
+        data = dict(profile)
+    elif isinstance(profile, str) and profile in bundled:
+        data = read_profile(bundled[profile])
+    else:
+        raise InputError(
+            "profile",
+            f"{profile!r} is not a bundled profile (known: {', '.join(sorted(bundled))}); give a"
+            " mapping, or a file as profile_path=",
+        )
+    meta = data.get("profile", {})
+    base = meta.get("base", BASE_PROFILE) if isinstance(meta, Mapping) else BASE_PROFILE
+    if base not in PROFILE_BASES:
+        raise InputError("profile.base", f"{base!r} is not one of: {', '.join(PROFILE_BASES)}")
+    if base == "none":
+        return data
+    known = set(sections) | set(ENGINE_TABLES)
+    underneath = {k: v for k, v in read_profile(bundled[BASE_PROFILE]).items() if k in known}
+    underneath.pop("profile", None)
+    return _layered(underneath, data)
+
+
+def _layered(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """`over` on `base`: tables are merged key by key, anything else is replaced."""
+    out = dict(base)
+    for key, value in over.items():
+        below = out.get(key)
+        if isinstance(value, Mapping) and isinstance(below, Mapping):
+            out[key] = _layered(below, value)
+        else:
+            out[key] = value
+    return out
 
 
 def read_profile(path: str | Path) -> dict[str, Any]:
@@ -258,10 +332,14 @@ def resolve_settings(
     meta = profile.pop("profile", {})
     if not isinstance(meta, Mapping):
         raise InputError("profile", "must be a table")
-    unknown_meta = set(meta) - {"name", "description"}
+    unknown_meta = set(meta) - {"name", "description", "base"}
     if unknown_meta:
         raise InputError(f"profile.{sorted(unknown_meta)[0]}", "unknown profile key")
-    name = meta.get("name", "default")
+    if meta.get("base", BASE_PROFILE) not in PROFILE_BASES:
+        raise InputError(
+            "profile.base", f"{meta['base']!r} is not one of: {', '.join(PROFILE_BASES)}"
+        )
+    name = meta.get("name", UNNAMED_PROFILE)
     if not isinstance(name, str):
         raise InputError("profile.name", f"{name!r} is not text")
 

@@ -1,9 +1,15 @@
-"""The one pint registry of the process, and the closed unit vocabularies that feed it.
+"""orderset's own pint registry, and the closed unit vocabularies that feed it.
 
 pint's first use is not thread-safe and its string parser is unsafe for clinical text
 ("units" parses as micro-nit, "U" as the enzyme unit, "Mg" as megagram), so the registry is
-built here, at import, in the importing thread, and user text never reaches `Quantity(str)`:
-every input field maps an allow-list of spellings to units built once below.
+built here, at import (under Python's import lock, once), and user text never reaches
+`Quantity(str)`: every input field maps an allow-list of spellings to units built once below.
+
+The registry is orderset's own: it is never made pint's application registry, so a host
+application's quantities (made before or after `import orderset`) keep working. Quantities
+orderset returns (`Order.dose`, `Patient.weight`, ...) belong to `orderset.units.ureg`; convert
+them with `.to(...)` and take `.magnitude`, or build a quantity in your own registry from
+`(q.magnitude, str(q.units))`, before mixing them with your own.
 
 Every Quantity becomes a Decimal through one function, `to_decimal(q, unit)`: the dose path
 (`dosing`), the input checks (`loader`), SCORE-1 (`severity`), renal function (`renal`) and the
@@ -24,12 +30,16 @@ from typing import Any, TypeAlias
 import pint
 from pint.facets.plain import PlainUnit
 
+from orderset import _cache
 from orderset.errors import InputError
 
 
 def _cache_folder() -> Path | None:
     """An app-owned folder for pint's parsed-definitions cache (ORDERSET_CACHE_DIR, else the
-    user cache dir); None when caching is switched off with ORDERSET_CACHE_DIR=""."""
+    user cache dir) in the `orderset` command's own process; None when caching is switched off
+    with ORDERSET_CACHE_DIR="", and always None for a library import (it writes nothing)."""
+    if not _cache.enabled():
+        return None
     configured = os.environ.get("ORDERSET_CACHE_DIR")
     if configured == "":
         return None
@@ -58,7 +68,6 @@ def _make_registry() -> pint.UnitRegistry:
 UnitLike: TypeAlias = PlainUnit
 
 ureg = _make_registry()
-pint.set_application_registry(ureg)
 Quantity = ureg.Quantity
 Unit = ureg.Unit
 

@@ -328,11 +328,13 @@ def make_host(
     extra: Iterable[tuple[str, object]] = (),
     continue_on_error: bool = False,
     loaders: Sequence[Callable[[PluginHost], None]] = (),
+    disable_field: str = "disable",
 ) -> PluginHost:
     """Build a plugin host: built-ins, then `extra` (name, plugin) pairs, then entry points.
 
-    `disable` blocks plugins by name; a name that matches no plugin is an error, so a typo in
-    `--disable` cannot leave a plugin silently active.
+    `disable` blocks plugins by name; a name that matches no plugin is an error naming
+    `disable_field` ("disable" from Python; the command line passes "--disable"), so a typo
+    cannot leave a plugin silently active.
     """
     host = PluginHost()
     host.block(disable)
@@ -348,7 +350,7 @@ def make_host(
     for name in disable:
         if name not in known:
             raise InputError(
-                "--disable", f"no plugin named {name!r} (known: {', '.join(sorted(known))})"
+                disable_field, f"no plugin named {name!r} (known: {', '.join(sorted(known))})"
             )
     return host
 

@@ -268,6 +268,8 @@ def _tq1(case: Case, order: Order) -> str:
 
 def _order_notes(order: Order, alerts: Sequence[Alert]) -> list[str]:
     texts = [f"Order: {order.text}"]
+    if order.selected_by == "clinician":
+        texts.append("Selected by the clinician (not pre-selected by rule or profile).")
     if order.dose_unit == PHENYTOIN_EQUIVALENTS:
         texts.append(
             "Dose is in phenytoin equivalents (mg PE); RXO-4 carries the UCUM unit mg because"

@@ -333,6 +333,7 @@ def _order(order: Order) -> dict[str, Any]:
         "id": order.id,
         "selected": order.selected,
         "box": CHECKED if order.selected else UNCHECKED,
+        "by_clinician": order.selected_by == "clinician",
         "kind": order.kind,
         "medication": medication,
         "line": line,

@@ -97,6 +97,7 @@ def _order(o: Order) -> dict[str, Any]:
         "kind": o.kind,
         "section": o.section.value,
         "selected": o.selected,
+        "selected_by": o.selected_by,
         "text": o.text,
         "evidence": {"grade": o.evidence.grade, "sources": list(o.evidence.sources)},
     }
