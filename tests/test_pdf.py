@@ -426,7 +426,8 @@ def test_no_clinical_text_under_9pt(name):
 
 def test_header_fits_on_the_paper_with_a_long_allergy_list_and_name(long_sheet):
     order_set, _pages_text = long_sheet
-    long_name = build(case_data(family_name="Wolfeschlegelsteinhausenbergerdorff " * 3))
+    # The longest name the loader accepts (100 characters).
+    long_name = build(case_data(family_name=("Wolfeschlegelsteinhausenbergerdorff " * 3)[:100]))
     for built in (order_set, long_name):
         for number, page in enumerate(_layout(built).pages, start=1):
             headers = [b for b, classes in _text_boxes(page._page_box) if "ph-name" in classes]

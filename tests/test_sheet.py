@@ -454,16 +454,6 @@ def test_a_long_allergy_list_is_counted_in_the_header_and_grows_the_margin():
     assert long["top_margin_mm"] > short["top_margin_mm"] + 15
 
 
-def test_one_allergy_longer_than_the_header_is_cut_with_a_pointer():
-    huge = "x" * 2000
-    context = sheet.sheet_context(build(case_data(allergies=[{"substance": huge}])))
-    header = context["patient"]["header_allergies"]
-    assert header.startswith("Allergies: xxx")
-    assert header.endswith("... (in full in the Patient box on page 1)")
-    assert len(header) <= sheet.HEADER_ALLERGY_LINES * 75
-    assert huge in _text(sheet.render_html(build(case_data(allergies=[{"substance": huge}]))))
-
-
 def test_decline_instruction_is_printed():
     text = _text(sheet.render_html(build(case_data())))
     assert "To decline a pre-ticked order: strike through the line and initial it." in text
@@ -545,7 +535,6 @@ def test_names_in_the_installed_scripts_load(name):
         ("given_name", "\ue000", "patient.given_name: character U+E000 (private use)"),
         ("attending", "Dr \U0001f1ef", "encounter.attending: character U+1F1EF"),
         ("location", "\u0378", "encounter.location: character U+0378 (unassigned)"),
-        ("mrn", "A\ud800", "patient.mrn: character U+D800 (lone surrogate)"),
     ],
 )
 def test_a_character_no_font_has_is_refused_at_load(field, value, message):
@@ -555,6 +544,11 @@ def test_a_character_no_font_has_is_refused_at_load(field, value, message):
     assert str(info.value).endswith(
         "cannot be printed on the order sheet: no font on this machine has it"
     )
+
+
+def test_a_lone_surrogate_is_refused_before_the_glyph_check():
+    with pytest.raises(orderset.InputError, match=r"^patient.mrn: contains an unpaired surrogate"):
+        orderset.case_from_dict(case_data(mrn="A\ud800"))
 
 
 def test_an_unprintable_allergy_names_its_place_in_the_list():
