@@ -219,8 +219,15 @@ def profile_path(name_or_path: str | Path | None) -> Path:
 def profile_arguments(name_or_path: str | None) -> dict[str, Any]:
     """`--profile NAME_OR_PATH` as `build_order_set` keywords: a bundled name is `profile=`,
     anything else `profile_path=` (only the command line reads a name as a possible file)."""
-    if name_or_path is None or name_or_path in bundled_profiles():
+    bundled = bundled_profiles()
+    if name_or_path is None or name_or_path in bundled:
         return {"profile": name_or_path}
+    if not Path(name_or_path).exists():
+        raise InputError(
+            "--profile",
+            f"{name_or_path!r} is neither a bundled profile ({', '.join(sorted(bundled))})"
+            " nor a file",
+        )
     return {"profile_path": Path(name_or_path)}
 
 
