@@ -60,10 +60,11 @@ def round_to_increment(
     rounded = rounded.normalize() if rounded else Decimal(0)
     if capped == 0:
         return capped, Decimal(0), True
-    deviation = ((rounded - capped) / capped * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    if rounded <= 0 or abs(deviation) > ROUND_1_MAX_DEVIATION_PERCENT:
+    exact = (rounded - capped) / capped * 100
+    # The 10% limit is tested on the exact deviation: rounded to 0.1% first, +10.04% would pass.
+    if rounded <= 0 or abs(exact) > ROUND_1_MAX_DEVIATION_PERCENT:
         return capped, Decimal(0), True
-    return rounded, deviation, False
+    return rounded, exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP), False
 
 
 def weight_based_dose(

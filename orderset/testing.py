@@ -54,8 +54,13 @@ BASE_CASE: dict[str, Any] = {
     },
 }
 
-_PATIENT_KEYS = set(BASE_CASE["patient"]) | {"height", "serum_creatinine", "hematocrit"}
-_CLINICAL_KEYS = set(BASE_CASE["clinical"])
+_PATIENT_KEYS = set(BASE_CASE["patient"]) | {
+    "height",
+    "serum_creatinine",
+    "hematocrit",
+    "gestational_age_at_birth",
+}
+_CLINICAL_KEYS = set(BASE_CASE["clinical"]) | {"methylprednisolone_days_given"}
 _DROP = object()
 
 
@@ -88,6 +93,8 @@ def case_data(base: Mapping[str, Any] | None = None, **changes: Any) -> dict[str
             "hematocrit",
             "platelets",
             "csf_protein",
+            "gestational_age_at_birth",
+            "methylprednisolone_days_given",
         ):
             target.pop(key, None)
         else:

@@ -110,6 +110,8 @@ OSE1_PERITONEAL_START = "right after the next peritoneal dialysis exchange"
 # Under 6 months: not ordered, alert (no labelled dose).
 OSE2_PER_KG = units.Quantity(12, units.mg_per_kg)
 OSE2_MAX_DOSE = units.Quantity(600, units.mg)
+# OSE-2: single dose over 15-30 minutes, diluted to at most 100 mL.
+OSE2_MAX_FINAL_ML = units.Quantity(100, units.mL)
 OSE2_FROM_MONTHS = 6
 OSE2_FIXED_FROM_YEARS = 13
 OSE2_FIXED_DOSE = units.Quantity(600, units.mg)
@@ -277,6 +279,8 @@ OSE1_HEMODIALYSIS = MedicationRule(
         "frequency": OSE1_HEMODIALYSIS_FREQUENCY,
         "duration": OSE1_HEMODIALYSIS_DURATION,
         "instructions": OSE1_HEMODIALYSIS_START,
+        # OSE-1: no more than 5 days on haemodialysis: the critically-ill note would contradict it.
+        "notes": (),
     },
 )
 # OSE-1: adult on peritoneal dialysis: a single 30 mg dose right after a dialysis exchange.
@@ -481,6 +485,7 @@ def _oseltamivir(context: BuildContext) -> _Plan:
         alerts.extend(_child_renal_alerts(context, OSE1.id, "oseltamivir"))
     elif dialysis == "hemodialysis":
         record = OSE1_HEMODIALYSIS
+        notes = list(record.notes)  # no "longer course" note: at most 5 days on dialysis
         alerts.append(
             _renal_info(
                 "Adult on hemodialysis: oseltamivir 30 mg after every hemodialysis session, for"
@@ -489,6 +494,7 @@ def _oseltamivir(context: BuildContext) -> _Plan:
         )
     elif dialysis == "peritoneal":
         record = OSE1_PERITONEAL
+        notes = list(record.notes)
         alerts.append(
             _renal_info(
                 "Adult on peritoneal dialysis: oseltamivir 30 mg once, right after the next"
@@ -770,7 +776,10 @@ def _peramivir(context: BuildContext) -> _Plan:
     calc = rule_calculation(record, context, **changes)
     preparation = Preparation(
         infuse_over=units.Quantity(minutes, units.minute),
-        text=f"Single dose; infuse over {minutes} minutes (OSE-2: 15 to 30 minutes)",
+        text=(
+            f"Single dose; dilute to a final volume of at most {format_quantity(OSE2_MAX_FINAL_ML)}"
+            f" and infuse over {minutes} minutes (OSE-2: 15 to 30 minutes)"
+        ),
     )
     if product.concentration is not None:
         volume = volume_for(calc.given, product.concentration)

@@ -9,7 +9,7 @@ clinician can complete the score. Allergy (tocilizumab or its class) is screened
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 import pint
 
@@ -204,7 +204,7 @@ def orderset_orders(context: BuildContext) -> list[Order]:
     )
     notes.append("No IV push. Give as early as possible, ideally within 24 hours of onset.")
     per_kg = fluid_ml_per_kg(final_volume, context)
-    per_kg_text = f"{format_number(per_kg, 1)} mL/kg"
+    per_kg_text = f"{fluid_text(per_kg)} mL/kg"
     if per_kg > TCZ1_FLUID_ML_PER_KG_WARN:
         notes.append(
             f"Fluid: the {final_text} final volume is {per_kg_text} at"
@@ -257,6 +257,15 @@ def orderset_orders(context: BuildContext) -> list[Order]:
     ]
 
 
+def fluid_text(per_kg: Decimal) -> str:
+    """mL/kg to 0.1; just over the 10 mL/kg warning line it is rounded up instead, so that a
+    volume over it never prints as "10 mL/kg" next to "over 10 mL/kg" (10.002 -> 10.1)."""
+    shown = per_kg.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    if per_kg > TCZ1_FLUID_ML_PER_KG_WARN >= shown:
+        shown = per_kg.quantize(Decimal("0.1"), rounding=ROUND_CEILING)
+    return format_number(shown, 1)
+
+
 def fluid_ml_per_kg(final_volume: pint.Quantity, context: BuildContext) -> Decimal:
     """TCZ-1: the final volume per kg of dosing weight, unrounded (printed to 0.1 mL/kg)."""
     return to_decimal(final_volume.to(units.mL).magnitude) / context.weight_kg
@@ -300,7 +309,7 @@ def orderset_alerts(context: BuildContext, orders: tuple[Order, ...]) -> list[Al
         )
     volume = tcz.preparation.final_volume if tcz.preparation is not None else None
     if volume is not None and fluid_ml_per_kg(volume, context) > TCZ1_FLUID_ML_PER_KG_WARN:
-        per_kg = format_number(fluid_ml_per_kg(volume, context), 1)
+        per_kg = fluid_text(fluid_ml_per_kg(volume, context))
         alerts.append(
             Alert(
                 id=f"{TCZ1.id}-FLUID",

@@ -74,7 +74,8 @@ MP2_DOSE_KEYS = ("taper_drug", "taper_mg_per_kg", "taper_max_dose", "taper_frequ
 
 MP2_CLASSES = ("corticosteroid", "glucocorticoid")
 MP1_NEVER_PUSH_NOTE = (
-    "Never as a rapid IV push (label: large doses over under 10 minutes: arrhythmia)."
+    "Never as a rapid IV push (label: over 0.5 g given in under 10 minutes has been linked to"
+    " arrhythmia and cardiac arrest)."
 )
 
 MP1 = Rule(
@@ -336,11 +337,13 @@ def _monitoring(context: BuildContext) -> list[Order]:
             " per unit protocol unless the institution profile sets"
             " steroids.blood_pressure_check_hours."
         )
-        bp_evidence = MP1.evidence
+        # No rule gives the frequency: the order is MP-1's, but only "partial" (as the glucose
+        # checks, whose frequency is borrowed from LAB-1).
+        bp_evidence = Evidence("partial", MP1.sources)
     else:
         bp_when = f"every {_hours(bp_hours)} (per institution profile)"
         bp_note = "Frequency per institution profile (steroids.blood_pressure_check_hours)."
-        bp_evidence = Evidence(MP1.grade, (*MP1.sources, "frequency per institution profile"))
+        bp_evidence = Evidence("partial", (*MP1.sources, "frequency per institution profile"))
     pressure = Order(
         id=f"{MP1.id}-BP",
         rule_id=MP1.id,
