@@ -34,6 +34,7 @@ from orderset import glyphs, units
 from orderset.errors import InputError
 from orderset.formatting import format_number
 from orderset.model import Age, Allergy, Case, Clinical, Encounter, Patient
+from orderset.textfiles import read_text
 
 FORMAT_VERSION = 1
 
@@ -581,22 +582,7 @@ def case_from_json(text: str, *, source: str = "case", now: dt.datetime | None =
 
 def load_case(path: str | Path, *, now: dt.datetime | None = None) -> Case:
     """Read and validate a case file."""
-    p = Path(path)
-    try:
-        with p.open("rb") as fh:
-            raw = fh.read(MAX_CASE_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError(str(path), "file not found") from None
-    except IsADirectoryError:
-        raise InputError(str(path), "is a directory, not a case file") from None
-    except OSError as exc:
-        raise InputError(str(path), f"cannot be read ({exc.strerror})") from None
-    if len(raw) > MAX_CASE_BYTES:
-        raise InputError(str(path), f"is larger than {MAX_CASE_BYTES:,} bytes")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(str(path), "is not UTF-8 text") from None
+    text = read_text(path, max_bytes=MAX_CASE_BYTES, kind="case", missing="file not found")
     return case_from_json(text, source=str(path), now=now)
 
 

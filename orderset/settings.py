@@ -25,6 +25,7 @@ from orderset.errors import InputError
 from orderset.formatting import format_number
 from orderset.formulary import Product
 from orderset.loader import check_structure
+from orderset.textfiles import read_text
 
 #: Unit spellings accepted in `[formulary.KEY]` tables. A concentration is written as a product
 #: label writes it (mg/mL, or g/L, the same number): mg/dL is a lab unit, and "100 mg/dL" for a
@@ -298,22 +299,9 @@ def _layered(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]
 
 def read_profile(path: str | Path) -> dict[str, Any]:
     """Read a profile TOML file; a missing file or bad TOML names the file."""
-    p = Path(path)
-    try:
-        with p.open("rb") as fh:
-            raw = fh.read(MAX_PROFILE_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError(str(path), "profile file not found") from None
-    except IsADirectoryError:
-        raise InputError(str(path), "is a directory, not a profile file") from None
-    except OSError as exc:
-        raise InputError(str(path), f"cannot be read ({exc.strerror})") from None
-    if len(raw) > MAX_PROFILE_BYTES:
-        raise InputError(str(path), f"is larger than {MAX_PROFILE_BYTES:,} bytes")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(str(path), "is not UTF-8 text") from None
+    text = read_text(
+        path, max_bytes=MAX_PROFILE_BYTES, kind="profile", missing="profile file not found"
+    )
     try:
         # TOML itself refuses a key given twice ("Cannot overwrite a value").
         return tomllib.loads(text)

@@ -16,7 +16,6 @@ from __future__ import annotations
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-import attrs
 from attrs import frozen
 
 from orderset.plugin import (
@@ -555,12 +554,9 @@ def _oseltamivir(context: BuildContext) -> _Plan:
             text=f"{volume_text} of {concentration_text} oral suspension per dose",
         ),
         notes=tuple(notes),
+        # OSE-1: the mL of the suspension, printed right after the dose.
+        dose_detail=f"{volume_text} of {concentration_text} suspension",
         **changes,
-    )
-    # OSE-1: the mL of the suspension right after the dose. `order_from_rule` takes no
-    # `dose_detail`, so it is set here and the line left empty for the engine to compose again.
-    order = attrs.evolve(
-        order, dose_detail=f"{volume_text} of {concentration_text} suspension", text=""
     )
     return _Plan(order, tuple(alerts))
 
