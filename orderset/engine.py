@@ -19,6 +19,7 @@ import attrs
 
 from orderset import allergies, units
 from orderset import governance as governance_settings
+from orderset import hl7_settings
 from orderset.context import BuildContext
 from orderset.errors import InputError, PluginError
 from orderset.formatting import format_quantity
@@ -65,10 +66,7 @@ ENGINE_SETTINGS = (
         minimum=0,
         maximum=365,
     ),
-    Setting("hl7", "sending_application", "ORDERSET", "MSH-3 sending application.", str),
-    Setting("hl7", "sending_facility", "", "MSH-4 sending facility.", str),
-    Setting("hl7", "receiving_application", "PHARMACY", "MSH-5 receiving application.", str),
-    Setting("hl7", "receiving_facility", "", "MSH-6 receiving facility.", str),
+    *hl7_settings.SETTINGS,
     Setting(
         "sheet",
         "page_size",

@@ -33,7 +33,7 @@ from cattrs.gen import make_dict_structure_fn, override
 from orderset import glyphs, units
 from orderset.errors import InputError
 from orderset.formatting import format_number
-from orderset.model import Age, Allergy, Case, Clinical, Encounter, Patient
+from orderset.model import Age, Allergy, Case, Clinical, Encounter, Location, Patient, Provider
 from orderset.textfiles import read_text
 
 FORMAT_VERSION = 1
@@ -148,6 +148,33 @@ def _allergies(conv: cattrs.Converter) -> Callable[[Any, Any], tuple[Allergy, ..
     return hook
 
 
+def _encounter(conv: cattrs.Converter) -> Callable[[Any, Any], Encounter]:
+    """`encounter`: `location` is text or an object {point_of_care, room, bed, facility}; the
+    object is kept as `place` and its text (composed) as `location`."""
+    base = make_dict_structure_fn(
+        Encounter, conv, _cattrs_forbid_extra_keys=True, place=override(omit=True)
+    )
+
+    def hook(value: Any, _type: Any) -> Encounter:
+        if not isinstance(value, Mapping):
+            raise InputError("", "is not an object with named fields")
+        data = dict(value)
+        place = None
+        if isinstance(data.get("location"), Mapping):
+            try:
+                place = conv.structure(data["location"], Location)
+            except (ClassValidationError, ForbiddenExtraKeysError) as exc:
+                raise _first_error(exc, "location", Location) from None
+            except InputError as exc:
+                raise InputError(_join("location", exc.field), exc.reason) from None
+            if not place.text:
+                raise InputError("location", "gives none of point_of_care, room, bed, facility")
+            data["location"] = place.text
+        return attrs.evolve(base(data, Encounter), place=place)
+
+    return hook
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
     conv.register_structure_hook(bool, _strict_bool)
@@ -157,6 +184,11 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(dt.datetime, _datetime)
     conv.register_structure_hook_func(lambda t: typing.get_origin(t) is Literal, _literal)
     conv.register_structure_hook_func(lambda t: t == tuple[Allergy, ...], _allergies(conv))
+    for cls in (Location, Provider):
+        conv.register_structure_hook(
+            cls, make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True)
+        )
+    conv.register_structure_hook(Encounter, _encounter(conv))
 
     def measured(allowed: Mapping[str, pint.Unit], what: str) -> Any:
         return override(struct_hook=_measurement(allowed, what))
@@ -293,6 +325,9 @@ MAX_INT = 10**15
 #: Unicode text without unpaired surrogates.
 MRN_MAX = 20
 TEXT_MAX = 100
+#: Identifiers sent in HL7 (visit number, provider id and its authority) are printable ASCII
+#: like the MRN; location parts are HL7 IS values (at most 20 characters each).
+ID_MAX = 20
 #: The HL7 ST limit: a text field must also fit once HL7 escapes its delimiters (| ^ & ~ and
 #: backslash each become three characters), so no valid case fails only as HL7.
 HL7_TEXT_MAX = 199
@@ -400,6 +435,23 @@ def _check_text_fields(doc: CaseDocument) -> None:
         ("encounter.location", doc.encounter.location, TEXT_MAX),
         ("encounter.attending", doc.encounter.attending, TEXT_MAX),
     ]
+    enc = doc.encounter
+    identifiers = [("encounter.visit_number", enc.visit_number)]
+    if enc.ordering_provider is not None:
+        prov = enc.ordering_provider
+        identifiers += [
+            ("encounter.ordering_provider.id", prov.id),
+            ("encounter.ordering_provider.id_authority", prov.id_authority),
+        ]
+        fields.append(("encounter.ordering_provider.family_name", prov.family_name, TEXT_MAX))
+        fields.append(("encounter.ordering_provider.given_name", prov.given_name, TEXT_MAX))
+    if enc.place is not None:
+        for part in ("point_of_care", "room", "bed", "facility"):
+            fields.append((f"encounter.location.{part}", getattr(enc.place, part), ID_MAX))
+    for field, ident in identifiers:
+        if ident is not None and not _MRN.fullmatch(ident):
+            raise InputError(field, f"{ident!r} has a character that is not printable ASCII")
+        fields.append((field, ident, ID_MAX))
     for i, allergy in enumerate(p.allergies or ()):
         fields.append((f"patient.allergies[{i}].substance", allergy.substance, TEXT_MAX))
         fields.append((f"patient.allergies[{i}].reaction", allergy.reaction, TEXT_MAX))

@@ -60,10 +60,20 @@ SECTION_TITLES = {
 # ---- the case -------------------------------------------------------------------------------
 
 
+#: What an allergy is to, and how severe it was (HL7 AL1-2 table 0127, AL1-4 table 0128).
+AllergyType = Literal[
+    "drug", "food", "environmental", "animal", "plant", "pollen", "miscellaneous"
+]
+AllergySeverity = Literal["mild", "moderate", "severe"]
+
+
 @frozen
 class Allergy:
     substance: str
     reaction: str | None = None
+    #: Optional: when not given, HL7 sends AL1-2 DA (drug allergy) and AL1-4 U (unknown).
+    type: AllergyType | None = None
+    severity: AllergySeverity | None = None
 
 
 @frozen
@@ -86,9 +96,47 @@ class Patient:
 
 
 @frozen
+class Provider:
+    """The ordering provider (HL7 XCN: ORC-12, OBR-16, PV1-7)."""
+
+    id: str
+    family_name: str | None = None
+    given_name: str | None = None
+    #: Who issued `id` (XCN-9 assigning authority, e.g. "NPI" or the hospital's namespace).
+    id_authority: str | None = None
+
+
+@frozen
+class Location:
+    """Where the patient is, as parts (HL7 PL: point of care, room, bed, facility)."""
+
+    point_of_care: str | None = None
+    room: str | None = None
+    bed: str | None = None
+    facility: str | None = None
+
+    @property
+    def text(self) -> str:
+        """ "PICU, room 4, bed 12" (what the sheet and JSON print)."""
+        parts = [
+            self.point_of_care,
+            f"room {self.room}" if self.room else None,
+            f"bed {self.bed}" if self.bed else None,
+            self.facility,
+        ]
+        return ", ".join(p for p in parts if p)
+
+
+@frozen
 class Encounter:
+    #: The location as text (given as text, or composed from `place`).
     location: str | None = None
     attending: str | None = None
+    #: The hospital's visit (encounter) number: HL7 PV1-19 and PID-18.
+    visit_number: str | None = None
+    ordering_provider: Provider | None = None
+    #: The location as parts, when the case gave `encounter.location` as an object.
+    place: Location | None = None
 
 
 @frozen

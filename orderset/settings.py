@@ -90,6 +90,9 @@ class Setting:
     minimum: Any = None
     maximum: Any = None
     choices: tuple[Any, ...] | None = None
+    #: A function that checks (and may convert) the value, raising InputError; for a table
+    #: setting (type dict) it is the only check. Its error's field is relative to this setting.
+    check: Any = None
 
     @property
     def path(self) -> str:
@@ -97,6 +100,14 @@ class Setting:
 
     def coerce(self, value: Any) -> Any:
         """Check a profile value against this declaration and return it typed."""
+        if self.check is not None:
+            try:
+                value = self.check(value)
+            except InputError as exc:
+                field = f"{self.path}.{exc.field}" if exc.field else self.path
+                raise InputError(field, exc.reason) from None
+            if self.type is dict:
+                return value
         if self.type == "quantity":
             q = units.parse_measurement(self.path, value, self.units or {}, self.key)
             return self._sane(value, self._bounded(q))

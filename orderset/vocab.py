@@ -47,5 +47,9 @@ FREQUENCIES: dict[str, Frequency] = {
         # OSE-1: scheduled after every session, never as needed. HL7 table 0335 has no code for
         # "after dialysis", so TQ1-3 carries the text only (an empty code is never PRN).
         Frequency("after every hemodialysis session", "", None),
+        # Scheduled nursing checks (SUP-1 neurologic checks; MP-1 blood pressure checks at the
+        # hours a profile sets): TQ1-3 carries Q<n>H like the medication frequencies.
+        Frequency("every hour", "Q1H", 24),
+        *(Frequency(f"every {n} hours", f"Q{n}H", None) for n in range(2, 25) if n not in (6, 8, 12)),
     )
 }

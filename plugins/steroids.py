@@ -327,6 +327,7 @@ def _monitoring(context: BuildContext) -> list[Order]:
         evidence=Evidence(
             "partial", (*MP1.sources, "LAB-1 monitoring: glucose every 6 hours (partial)")
         ),
+        frequency=MP1_GLUCOSE_FREQUENCY,
         depends_on=MP1.id,
         notes=("Goes with the methylprednisolone pulse (MP-1); frequency from LAB-1.",),
     )
@@ -351,6 +352,7 @@ def _monitoring(context: BuildContext) -> list[Order]:
         section=Section.ADMISSION,
         selected=True,
         text=f"Blood pressure checks {bp_when} during the methylprednisolone pulse days",
+        frequency=None if bp_hours is None else f"every {_hours(bp_hours)}",
         evidence=bp_evidence,
         depends_on=MP1.id,
         notes=("Goes with the methylprednisolone pulse (MP-1).", bp_note),

@@ -561,8 +561,18 @@ def _sup1(context: BuildContext) -> list[Order]:
             enteral,
         ),
     ]
+    # The scheduled ones carry their frequency too, so HL7 TQ1-3 has a repeat pattern.
+    scheduled = {"NEURO-CHECKS": "every hour"}
     orders = [
-        _plain(f"{SUP1.id}-{suffix}", SUP1, kind, Section.ADMISSION, text, notes=n)
+        _plain(
+            f"{SUP1.id}-{suffix}",
+            SUP1,
+            kind,
+            Section.ADMISSION,
+            text,
+            notes=n,
+            frequency=scheduled.get(suffix),
+        )
         for suffix, kind, text, n in nursing
     ]
     for suffix, text in (

@@ -423,7 +423,7 @@ def _common(
     return {
         "resourceType": kind,
         "id": resource_id(case, kind, order.id),
-        "identifier": [{"system": LOCAL_PLACER, "value": placer_order_number(case, order.id)}],
+        "identifier": [{"system": LOCAL_PLACER, "value": placer_order_number(case, order)}],
         "status": "draft",
         "intent": "option",
         "subject": ref(patient),

@@ -2,19 +2,30 @@
 other selected orders, wrapped in an FHS/BHS ... BTS/FTS batch file.
 
 Values are encoded by `orderset.renderers.hl7_encoding` (every leaf escaped); the batch file is
-framed for sending by `orderset.renderers.mllp`. hl7apy is used by the tests as the strict
-reader of what is built here.
+framed for sending by `orderset.renderers.mllp`; `[hl7]` profile settings are read through
+`orderset.hl7_settings`; corrections (`replaces=`) are worked out in
+`orderset.renderers.hl7_changes`. hl7apy is used by the tests as the strict reader of what is
+built here. docs/hl7-conformance.md lists every segment and field sent (a test keeps it true).
 
-Nothing here reads the clock or computes a dose: times come from `assessed_at`, amounts from
-`Order.dose`, and message and order ids are hashes of MRN, `assessed_at` and the order id, so
-the same case at the same time gives byte-identical HL7.
+Nothing here reads the clock or computes a dose. Ids follow the content, not the time:
+- the placer group number (ORC-4) is a hash of MRN and `assessed_at`: one per assessment;
+- a placer order number (ORC-2) is a hash of the group and the order's own content (its JSON
+  form without plugin bookkeeping), so a changed dose gets a new number and the same order
+  the same number;
+- MSH-10 is a hash of the message text with its times left out, so the same content gives the
+  same MSH-10 whenever it is made, and any change in what it says gives a new one.
+Times (MSH-7, ORC-9, TQ1-7, FHS-7) are the `message_time` given, `assessed_at` by default, so
+the same input and message time give byte-identical HL7.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from attrs import frozen
 
@@ -22,11 +33,15 @@ from orderset import units
 from orderset._version import __version__
 from orderset.errors import PluginError
 from orderset.formatting import format_quantity
-from orderset.model import Alert, Case, Order, OrderSet
+from orderset.hl7_settings import SETTINGS as HL7_SETTINGS
+from orderset.hl7_settings import Orderable
+from orderset.model import Alert, Allergy, Case, Order, OrderSet, Provider
+from orderset.renderers.hl7_charset import transliterate_message
 from orderset.renderers.hl7_encoding import (
     IS_MAX,
     ST_MAX,
     VERSION,
+    HL7Error,
     Value,
     escape,
     fits,
@@ -53,12 +68,31 @@ PHENYTOIN_EQUIVALENTS = "mg PE"
 SEX_CODES = {"female": "F", "male": "M", "other": "O", "unknown": "U"}  # HL7 table 0001
 #: OBR-24 diagnostic service section (HL7 table 0074) by order kind.
 SERVICE_SECTIONS = {"lab": "LAB", "imaging": "RAD", "nursing": "NRS"}
-#: LOINC codes for the observations sent with every medication order.
+#: LOINC codes for the observations sent with the medication orders.
 LOINC_WEIGHT = ("29463-7", "Body weight", "LN")
 LOINC_HEIGHT = ("8302-2", "Body height", "LN")
+#: AL1-2 (HL7 table 0127) and AL1-4 (table 0128) from the case's words.
+ALLERGEN_TYPES = {
+    "drug": ("DA", "Drug allergy"),
+    "food": ("FA", "Food allergy"),
+    "environmental": ("EA", "Environmental allergy"),
+    "animal": ("AA", "Animal allergy"),
+    "plant": ("PA", "Plant allergy"),
+    "pollen": ("LA", "Pollen allergy"),
+    "miscellaneous": ("MA", "Miscellaneous allergy"),
+}
+ALLERGEN_TYPE_TEXT = {code: text for code, text in ALLERGEN_TYPES.values()}
+ALLERGEN_TYPE_TEXT["MC"] = "Miscellaneous contraindication"
+SEVERITIES = {"mild": ("MI", "Mild"), "moderate": ("MO", "Moderate"), "severe": ("SV", "Severe")}
+UNKNOWN_SEVERITY = ("U", "Unknown")
+#: RXC-1 component type (HL7 table 0166).
+ADDITIVE, BASE = "A", "B"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(hours?|days?|weeks?)\s*$", re.IGNORECASE)
 _DURATION_UCUM = {"hour": ("h", "hour"), "day": ("d", "day"), "week": ("wk", "week")}
+#: The JSON order fields that are bookkeeping, not what is ordered: left out of the content
+#: hash, so a plugin version bump alone is not a changed order.
+_NOT_CONTENT = ("plugin", "plugin_version", "selected", "selected_by", "evidence")
 
 
 def _digest(*parts: str, length: int) -> str:
@@ -66,24 +100,46 @@ def _digest(*parts: str, length: int) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length].upper()
 
 
-def set_key(case: Case) -> tuple[str, str]:
-    return case.patient.mrn, case.assessed_at.isoformat()
+# ---- ids --------------------------------------------------------------------------------------
+
+
+def group_number_for(mrn: str, assessed_at: str) -> str:
+    """ORC-4 from the MRN and `assessed_at` (ISO text, as the JSON output writes it)."""
+    return "G" + _digest(mrn, assessed_at, "group", length=15)
 
 
 def placer_group_number(case: Case) -> str:
-    """ORC-4: one id shared by every order of this set (same case and time: same id)."""
-    return "G" + _digest(*set_key(case), "group", length=15)
+    """ORC-4: one id shared by every order of this assessment (stable across corrections of
+    the same assessment, new for a new assessment)."""
+    return group_number_for(case.patient.mrn, case.assessed_at.isoformat())
 
 
-def placer_order_number(case: Case, order_id: str) -> str:
-    """ORC-2: unique per order, stable for the same case, time and order id (16 characters,
-    within the 22 that v2.5.1 allows for ORC-2)."""
-    return _digest(*set_key(case), "order", order_id, length=16)
+def order_content(order_json: Mapping[str, Any]) -> str:
+    """The canonical text of one order as the JSON output writes it, without bookkeeping."""
+    kept = {k: v for k, v in order_json.items() if k not in _NOT_CONTENT}
+    return json.dumps(kept, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def message_control_id(case: Case, structure: str) -> str:
-    """MSH-10: unique per message and stable, so a receiver can recognise a resent message."""
-    return _digest(*set_key(case), "message", structure, length=20)
+def number_for(group: str, order_json: Mapping[str, Any]) -> str:
+    """ORC-2 from the group number and the order's JSON form (also how a previous JSON order
+    set's numbers are recomputed for `replaces=`). 16 characters, within ORC-2's 22."""
+    return _digest(group, "order", str(order_json["id"]), order_content(order_json), length=16)
+
+
+def _order_json(order: Order) -> dict[str, Any]:
+    from orderset.renderers.json import _order
+
+    return _order(order)
+
+
+def placer_order_number(case: Case, order: Order) -> str:
+    """ORC-2: unique per order and content; the same order content gives the same number."""
+    return number_for(placer_group_number(case), _order_json(order))
+
+
+def placer_numbers(order_set: OrderSet) -> dict[str, str]:
+    """Order id -> placer order number, for every order of the set."""
+    return {o.id: placer_order_number(order_set.case, o) for o in order_set.orders}
 
 
 def _dose_parts(order: Order) -> tuple[str | None, tuple[str, str, str] | None]:
@@ -95,57 +151,96 @@ def _dose_parts(order: Order) -> tuple[str | None, tuple[str, str, str] | None]:
     return hl7_number(magnitude), (code, text, "UCUM")
 
 
+# ---- the profile's [hl7] table ----------------------------------------------------------------
+
+
+_DEFAULTS = {s.key: s.default for s in HL7_SETTINGS}
+
+
+@frozen
+class Profile:
+    """The `[hl7]` settings this renderer reads, checked for what HL7 can carry."""
+
+    values: Mapping[str, Any]
+
+    @classmethod
+    def from_order_set(cls, order_set: OrderSet) -> Profile:
+        settings = order_set.settings
+        if settings is None:
+            return cls(dict(_DEFAULTS))
+        return cls({key: settings.get("hl7", key) for key in _DEFAULTS})
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def endpoints(self, structure: str | None) -> tuple[Value, Value, Value, Value]:
+        """MSH-3 to MSH-6 (FHS/BHS with `structure` None): per message type where set."""
+        app, fac = self["receiving_application"], self["receiving_facility"]
+        if structure is not None:
+            prefix = structure.split("_")[0].lower()
+            app = self[f"{prefix}_receiving_application"] or app
+            fac = self[f"{prefix}_receiving_facility"] or fac
+        values = {
+            "sending_application": self["sending_application"],
+            "sending_facility": self["sending_facility"],
+            "receiving_application": app,
+            "receiving_facility": fac,
+        }
+        for key, value in values.items():
+            fits(value, IS_MAX, f"hl7.{key}")
+        return tuple((v,) for v in values.values())  # type: ignore[return-value]
+
+    def ei(self, number: str) -> tuple[str, str | None]:
+        """An entity identifier with the placer namespace (EI-2)."""
+        return (number, self["placer_namespace"] or None)
+
+    def orderable(self, order: Order) -> Orderable | None:
+        """The site's code for this order (by order id, then rule id); None: send as local."""
+        table: Mapping[str, Orderable] = self["orderables"]
+        found = table.get(order.id) or table.get(order.rule_id)
+        if found is None and self["unmapped_orderables"] == "refuse":
+            raise HL7Error(
+                "hl7.orderables",
+                f"has no code for order {order.id} (rule {order.rule_id}), and"
+                " hl7.unmapped_orderables is 'refuse'",
+            )
+        return found
+
+
 # ---- segments -------------------------------------------------------------------------------
 
 
 @frozen
-class Endpoints:
-    sending_application: str
-    sending_facility: str
-    receiving_application: str
-    receiving_facility: str
+class _Context:
+    """What every segment of one build may need."""
 
-    @classmethod
-    def from_order_set(cls, order_set: OrderSet) -> Endpoints:
-        settings = order_set.settings
-        if settings is None:
-            return cls("ORDERSET", "", "PHARMACY", "")
-        values = [fits(settings.get("hl7", k), IS_MAX, f"hl7.{k}") or "" for k in _ENDPOINT_KEYS]
-        return cls(*values)
+    order_set: OrderSet
+    profile: Profile
+    when: str
+    numbers: Mapping[str, str]
 
-    def fields(self) -> tuple[Value, Value, Value, Value]:
-        return (
-            (self.sending_application,),
-            (self.sending_facility,),
-            (self.receiving_application,),
-            (self.receiving_facility,),
-        )
+    @property
+    def case(self) -> Case:
+        return self.order_set.case
 
 
-_ENDPOINT_KEYS = (
-    "sending_application",
-    "sending_facility",
-    "receiving_application",
-    "receiving_facility",
-)
-
-
-def _msh(ends: Endpoints, case: Case, code: str, trigger: str, structure: str) -> str:
+def _msh(ctx: _Context, structure: str, control_id: str) -> str:
+    code, trigger = structure.split("_")
     return header(
         "MSH",
-        *ends.fields(),
-        hl7_datetime(case.assessed_at),  # MSH-7
+        *ctx.profile.endpoints(structure),
+        ctx.when,  # MSH-7 date/time of message
         None,
         (code, trigger, structure),  # MSH-9
-        message_control_id(case, structure),  # MSH-10
-        ("P",),  # MSH-11 processing id: production
+        control_id,  # MSH-10
+        (ctx.profile["processing_id"],),  # MSH-11 P, T or D
         (VERSION,),  # MSH-12
         None,
         None,
         None,
         None,
         None,
-        "UNICODE UTF-8",  # MSH-18: the batch is written as UTF-8
+        ctx.profile["character_set"],  # MSH-18
     )
 
 
@@ -168,69 +263,126 @@ def _alert_text(alert: Alert) -> str:
     return f"Alert, {alert.severity}: {alert.text}{rule}"
 
 
-def _patient(ends: Endpoints, case: Case) -> list[str]:
+def _xcn(provider: Provider | None) -> Value:
+    """ORC-12, OBR-16, PV1-7: id^family^given^^^^^^authority^L (empty when not given)."""
+    if provider is None:
+        return None
+    authority = (provider.id_authority,) if provider.id_authority else None
+    names = provider.family_name or provider.given_name
+    return (
+        provider.id,
+        (provider.family_name,) if provider.family_name else None,
+        provider.given_name,
+        None,
+        None,
+        None,
+        None,
+        None,
+        authority,  # XCN-9 assigning authority
+        "L" if names else None,  # XCN-10 name type: legal
+    )
+
+
+def _visit(ctx: _Context) -> Value:
+    """PV1-19 and PID-18: the visit number, assigned by the sending facility."""
+    number = ctx.case.encounter.visit_number
+    if number is None:
+        return None
+    facility = ctx.profile["sending_facility"]
+    return (number, None, None, (facility,) if facility else None, "VN")
+
+
+def _location(ctx: _Context) -> Value:
+    """PV1-3: point of care, room, bed, facility as parts when the case gave them; the text
+    always in PL-9 (location description)."""
+    enc = ctx.case.encounter
+    text = fits(enc.location, ST_MAX, "encounter.location")
+    if text is None:
+        return None
+    place = enc.place
+    if place is None:
+        return (None, None, None, None, None, None, None, None, text)
+    facility = (place.facility,) if place.facility else None
+    return (place.point_of_care, place.room, place.bed, facility, None, None, None, None, text)
+
+
+def _allergy_codes(allergy: Allergy) -> tuple[tuple[str, str], tuple[str, str]]:
+    """AL1-2 and AL1-4 from the case's `type` and `severity`. Without a type the allergy is
+    sent as a drug allergy (DA): a pharmacy system screens its orders against DA entries, so
+    an unlabelled penicillin allergy must not go as "miscellaneous"; a mislabelled food
+    allergy costs a needless check, a missed drug allergy costs a reaction. Without a severity,
+    U (unknown)."""
+    kind = ALLERGEN_TYPES[allergy.type or "drug"]
+    severity = SEVERITIES[allergy.severity] if allergy.severity else UNKNOWN_SEVERITY
+    return kind, severity
+
+
+def _patient(ctx: _Context) -> list[str]:
+    case, profile = ctx.case, ctx.profile
     p = case.patient
     mrn = fits(p.mrn, ST_MAX, "patient.mrn")
     family = fits(p.family_name, ST_MAX, "patient.family_name")
     given = fits(p.given_name, ST_MAX, "patient.given_name")
-    segments = [
-        segment(
-            "PID",
-            "1",
-            None,
-            (mrn, None, None, (ends.sending_facility,), "MR"),  # PID-3
-            None,
-            (family, given, None, None, None, None, "L"),  # PID-5
-            None,
-            hl7_date(p.birth_date),  # PID-7
-            SEX_CODES[p.sex],  # PID-8
-        )
-    ]
+    visit = _visit(ctx)
+    pid: list[Value] = [None] * 18
+    pid[0] = "1"
+    pid[2] = (mrn, None, None, (profile["sending_facility"],), "MR")  # PID-3
+    pid[4] = (family, given, None, None, None, None, "L")  # PID-5
+    pid[6] = hl7_date(p.birth_date)  # PID-7
+    pid[7] = SEX_CODES[p.sex]  # PID-8
+    pid[17] = visit  # PID-18 patient account number: the visit number
+    segments = [segment("PID", *pid)]
+    nka_as_al1 = profile["no_known_allergies"] == "al1"
     if p.allergies is None:
         segments.append(segment("NTE", "1", "P", "Allergies: not recorded."))
-    elif not p.allergies:
+    elif not p.allergies and not nka_as_al1:
         segments.append(segment("NTE", "1", "P", "Allergies: no known allergies."))
-    location = fits(case.encounter.location, ST_MAX, "encounter.location")
-    segments.append(
-        segment(
-            "PV1",
-            "1",
-            "I",  # PV1-2 patient class: inpatient (an admission order set)
-            (None, None, None, None, None, None, None, None, location) if location else None,
+    pv1: list[Value] = [None] * 19
+    pv1[0] = "1"
+    pv1[1] = "I"  # PV1-2 patient class: inpatient (an admission order set)
+    pv1[2] = _location(ctx)  # PV1-3
+    pv1[6] = _xcn(case.encounter.ordering_provider)  # PV1-7
+    pv1[18] = visit  # PV1-19
+    segments.append(segment("PV1", *pv1))
+    if p.allergies is not None and not p.allergies and nka_as_al1:
+        code = profile["nka_allergen_type"]
+        segments.append(
+            segment(
+                "AL1",
+                "1",
+                (code, ALLERGEN_TYPE_TEXT[code], "HL70127"),
+                ("NKA", "No known allergies", "L"),
+            )
         )
-    )
     for i, allergy in enumerate(p.allergies or (), 1):
         fits(allergy.substance, ST_MAX, f"patient.allergies[{i - 1}].substance")
         fits(allergy.reaction, ST_MAX, f"patient.allergies[{i - 1}].reaction")
+        (kind, kind_text), (severity, severity_text) = _allergy_codes(allergy)
         segments.append(
             segment(
                 "AL1",
                 str(i),
-                None,
+                (kind, kind_text, "HL70127"),  # AL1-2
                 (None, allergy.substance),  # AL1-3: free text, no coded allergen
-                None,
+                (severity, severity_text, "HL70128"),  # AL1-4
                 [allergy.reaction] if allergy.reaction else None,  # AL1-5
             )
         )
     return segments
 
 
-def _orc(case: Case, order: Order) -> str:
-    return segment(
-        "ORC",
-        "NW",  # ORC-1 new order
-        (placer_order_number(case, order.id),),  # ORC-2
-        None,
-        (placer_group_number(case),),  # ORC-4
-        None,
-        None,
-        None,
-        None,
-        hl7_datetime(case.assessed_at),  # ORC-9
-    )
+def _orc(ctx: _Context, order: Order, control: str, number: str, parent: str | None) -> str:
+    fields: list[Value] = [None] * 12
+    fields[0] = control  # ORC-1 NW, XO, CA or DC
+    fields[1] = ctx.profile.ei(number)  # ORC-2
+    fields[3] = ctx.profile.ei(placer_group_number(ctx.case))  # ORC-4
+    fields[7] = (ctx.profile.ei(parent),) if parent else None  # ORC-8: the order replaced (XO)
+    fields[8] = ctx.when  # ORC-9 date/time of transaction
+    fields[11] = _xcn(ctx.case.encounter.ordering_provider)  # ORC-12
+    return segment("ORC", *fields)
 
 
-def _tq1(case: Case, order: Order) -> str:
+def _tq1(ctx: _Context, order: Order) -> str:
     frequency = FREQUENCIES[order.frequency] if order.frequency else None
     as_needed = order.prn is not None or (frequency is not None and frequency.hl7 == "PRN")
     repeat = ((frequency.hl7, order.frequency, "HL70335"),) if frequency else None
@@ -258,7 +410,7 @@ def _tq1(case: Case, order: Order) -> str:
         None,
         None,
         service_duration,  # TQ1-6
-        None if event else hl7_datetime(case.assessed_at),  # TQ1-7 start
+        None if event else ctx.when,  # TQ1-7 start: when the message is made
         None,
         priority,  # TQ1-9
         order.prn,  # TQ1-10 condition text
@@ -266,8 +418,10 @@ def _tq1(case: Case, order: Order) -> str:
     )
 
 
-def _order_notes(order: Order, alerts: Sequence[Alert]) -> list[str]:
+def _order_notes(order: Order, alerts: Sequence[Alert], replaced: str | None) -> list[str]:
     texts = [f"Order: {order.text}"]
+    if replaced:
+        texts.append(f"Replaces order {replaced} (ORC-8), sent earlier for this assessment.")
     if order.selected_by == "clinician":
         texts.append("Selected by the clinician (not pre-selected by rule or profile).")
     if order.dose_unit == PHENYTOIN_EQUIVALENTS:
@@ -291,28 +445,64 @@ def _order_notes(order: Order, alerts: Sequence[Alert]) -> list[str]:
     return [segment("NTE", str(i), "P", t) for i, t in enumerate(texts, 1)]
 
 
-def _rxo(order: Order) -> str:
+def _ml(q: Any) -> str:
+    return hl7_number(q.to(units.mL).magnitude)
+
+
+def _medication_code(ctx: _Context, order: Order) -> Value:
+    """RXO-1: the site's code from `[hl7.orderables]`, else the formulary's local code."""
+    mapped = ctx.profile.orderable(order)
+    if mapped is not None:
+        return (mapped.code, mapped.text or order.drug, mapped.system)
+    return (order.product_code, order.drug, "L" if order.product_code else None)
+
+
+def _rxo(ctx: _Context, order: Order) -> str:
     for name in ("drug", "product_code", "dosage_form"):
         _pluginfits(order, name, getattr(order, name))
     amount, unit = _dose_parts(order)
-    rate = order.preparation.rate if order.preparation is not None else None
+    prep = order.preparation
+    rate = prep.rate if prep is not None else None
     daily = None
     if order.daily_dose is not None and order.dose_unit is not None:
         code, text = UCUM_DRUG_UNITS[order.dose_unit]
         magnitude = order.daily_dose.to(units.drug_unit(order.dose_unit)).magnitude
         daily = (hl7_number(magnitude), (code, text, "UCUM"))
     fields: list[Value] = [None] * 23
-    fields[0] = (order.product_code, order.drug, "L" if order.product_code else None)  # RXO-1
+    fields[0] = _medication_code(ctx, order)  # RXO-1
     fields[1] = amount  # RXO-2 requested give amount
     fields[3] = unit  # RXO-4 requested give units (UCUM)
     fields[4] = (None, order.dosage_form) if order.dosage_form else None  # RXO-5
+    if prep is not None and prep.drug_volume is not None:
+        fields[10] = _ml(prep.drug_volume)  # RXO-11 dispense amount: the product's volume
+        fields[11] = ("mL", "mL", "UCUM")  # RXO-12 per dose
     if order.calculation is not None and order.calculation.pharmacist_review:
         fields[15] = "Y"  # RXO-16 needs human review: the dose could not be rounded (ROUND-1)
+    if prep is not None and prep.concentration is not None:
+        strength = prep.concentration.to(units.mg_per_mL).magnitude
+        fields[17] = hl7_number(strength)  # RXO-18 give strength: the product's concentration
+        fields[18] = ("mg/mL", "mg/mL", "UCUM")  # RXO-19
     if rate is not None:
         fields[20] = hl7_number(rate.to(units.mL_per_h).magnitude)  # RXO-21
         fields[21] = ("mL/h", "mL/h", "UCUM")  # RXO-22
     fields[22] = daily  # RXO-23 total daily dose
     return segment("RXO", *fields)
+
+
+def _rxc(ctx: _Context, order: Order) -> list[str]:
+    """RXC for an admixture (a drug diluted in a base to a final volume): the drug as the
+    additive (RXC-1 A) and the diluent as the base (B) with its volume in the final mixture
+    (final volume minus the drug's volume, as the preparation draws it up)."""
+    prep = order.preparation
+    if prep is None or not prep.diluent or prep.final_volume is None or order.dose is None:
+        return []
+    amount, unit = _dose_parts(order)
+    segments = [segment("RXC", ADDITIVE, _medication_code(ctx, order), amount, unit)]
+    base = prep.final_volume if prep.drug_volume is None else prep.final_volume - prep.drug_volume
+    segments.append(
+        segment("RXC", BASE, (None, prep.diluent), _ml(base), ("mL", "mL", "UCUM"))
+    )
+    return segments
 
 
 def _pluginfits(order: Order, name: str, value: str | None) -> None:
@@ -377,12 +567,17 @@ def _observations(case: Case) -> list[str]:
     return segments
 
 
-def _obr(case: Case, order: Order, set_id: int) -> str:
+def _obr(ctx: _Context, order: Order, set_id: int, number: str) -> str:
     _pluginfits(order, "id", order.id)
+    mapped = ctx.profile.orderable(order)
     fields: list[Value] = [None] * 24
     fields[0] = str(set_id)
-    fields[1] = (placer_order_number(case, order.id),)  # OBR-2 = ORC-2
-    fields[3] = (order.id, _short(order.text), "L")  # OBR-4 universal service id
+    fields[1] = ctx.profile.ei(number)  # OBR-2 = ORC-2
+    if mapped is not None:  # OBR-4 universal service id: the site's code, or the order id
+        fields[3] = (mapped.code, mapped.text or _short(order.text), mapped.system)
+    else:
+        fields[3] = (order.id, _short(order.text), "L")
+    fields[15] = _xcn(ctx.case.encounter.ordering_provider)  # OBR-16
     fields[23] = SERVICE_SECTIONS.get(order.kind)  # OBR-24
     return segment("OBR", *fields)
 
@@ -406,7 +601,19 @@ class HL7Message:
     text: str
 
     def encode(self) -> bytes:
+        """UTF-8; with `[hl7] character_set = "ASCII"` the text is already all ASCII."""
         return self.text.encode("utf-8")
+
+
+@frozen
+class Action:
+    """One order to send and what to do with it: NW new, XO changed (ORC-8 names the order it
+    replaces), CA/DC removed (`order` rebuilt from the previous JSON order set)."""
+
+    control: str
+    order: Order
+    number: str
+    replaces: str | None = None
 
 
 def _alerts_by_order(order_set: OrderSet) -> tuple[dict[str, list[Alert]], list[Alert]]:
@@ -424,79 +631,146 @@ def _alerts_by_order(order_set: OrderSet) -> tuple[dict[str, list[Alert]], list[
     return by_order, general
 
 
+GroupBuilder = Callable[[_Context], list[str]]
+
+
 def _message(
-    order_set: OrderSet, structure: str, orders: Sequence[Order], groups: list[str]
+    order_set: OrderSet,
+    profile: Profile,
+    when: str,
+    structure: str,
+    actions: Sequence[Action],
+    groups: GroupBuilder,
 ) -> HL7Message:
-    case = order_set.case
-    ends = Endpoints.from_order_set(order_set)
-    code, trigger = structure.split("_")
+    """The message text; MSH-10 is the hash of the same text made with no times and no
+    MSH-10, so it follows what the message says and not when it was made."""
     _, general = _alerts_by_order(order_set)
-    text = "".join(
-        [
-            _msh(ends, case, code, trigger, structure),
-            *_message_notes(order_set, general),
-            *_patient(ends, case),
-            *groups,
-        ]
-    )
+    numbers = {a.order.id: a.number for a in actions}
+
+    def text(moment: str, control_id: str) -> str:
+        ctx = _Context(order_set, profile, moment, numbers)
+        body = "".join(
+            [
+                _msh(ctx, structure, control_id),
+                *_message_notes(order_set, general),
+                *_patient(ctx),
+                *groups(ctx),
+            ]
+        )
+        if profile["character_set"] == "ASCII":
+            body = transliterate_message(body)
+        return body
+
+    control_id = _digest(text("", ""), "message", length=20)
     return HL7Message(
         structure=structure,
-        control_id=message_control_id(case, structure),
-        order_ids=tuple(o.id for o in orders),
-        text=text,
+        control_id=control_id,
+        order_ids=tuple(a.order.id for a in actions),
+        text=text(when, control_id),
     )
 
 
-def pharmacy_message(order_set: OrderSet) -> HL7Message | None:
-    """OMP^O09 with one ORC/TQ1/RXO/NTE/RXR/OBX group per selected medication order."""
-    orders = [o for o in order_set.orders if o.selected and o.kind == "medication"]
-    if not orders:
+def _pharmacy(
+    order_set: OrderSet, profile: Profile, when: str, actions: Sequence[Action]
+) -> HL7Message | None:
+    """OMP^O09 with one ORC/TQ1/RXO/NTE/RXR/RXC group per medication action; the weight (and
+    height) OBX once, in the first group, unless the profile asks for every group."""
+    actions = [a for a in actions if a.order.kind == "medication"]
+    if not actions:
         return None
-    case = order_set.case
     by_order, _ = _alerts_by_order(order_set)
-    groups = []
-    for order in orders:
-        groups += [
-            _orc(case, order),
-            _tq1(case, order),
-            _rxo(order),
-            *_order_notes(order, by_order.get(order.id, [])),
-            *_rxr(order),
-            *_observations(case),
-        ]
-    return _message(order_set, "OMP_O09", orders, groups)
+    every = profile["weight_in_every_order"]
+
+    def groups(ctx: _Context) -> list[str]:
+        out: list[str] = []
+        for i, action in enumerate(actions):
+            order = action.order
+            out += [
+                _orc(ctx, order, action.control, action.number, action.replaces),
+                _tq1(ctx, order),
+                _rxo(ctx, order),
+                *_order_notes(order, by_order.get(order.id, []), action.replaces),
+                *_rxr(order),
+                *_rxc(ctx, order),
+                *(_observations(ctx.case) if i == 0 or every else []),
+            ]
+        return out
+
+    return _message(order_set, profile, when, "OMP_O09", actions, groups)
 
 
-def general_message(order_set: OrderSet) -> HL7Message | None:
-    """OMG^O19 with one ORC/TQ1/OBR/NTE group per selected non-medication order."""
-    orders = [o for o in order_set.orders if o.selected and o.kind != "medication"]
-    if not orders:
+def _general(
+    order_set: OrderSet, profile: Profile, when: str, actions: Sequence[Action]
+) -> HL7Message | None:
+    """OMG^O19 with one ORC/TQ1/OBR/NTE group per non-medication action."""
+    actions = [a for a in actions if a.order.kind != "medication"]
+    if not actions:
         return None
-    case = order_set.case
     by_order, _ = _alerts_by_order(order_set)
-    groups = []
-    for i, order in enumerate(orders, 1):
-        groups += [
-            _orc(case, order),
-            _tq1(case, order),
-            _obr(case, order, i),
-            *_order_notes(order, by_order.get(order.id, [])),
-        ]
-    return _message(order_set, "OMG_O19", orders, groups)
+
+    def groups(ctx: _Context) -> list[str]:
+        out: list[str] = []
+        for i, action in enumerate(actions, 1):
+            order = action.order
+            out += [
+                _orc(ctx, order, action.control, action.number, action.replaces),
+                _tq1(ctx, order),
+                _obr(ctx, order, i, action.number),
+                *_order_notes(order, by_order.get(order.id, []), action.replaces),
+            ]
+        return out
+
+    return _message(order_set, profile, when, "OMG_O19", actions, groups)
 
 
-def build_messages(order_set: OrderSet) -> tuple[HL7Message, ...]:
-    """The messages for the selected orders, medication first; none for an empty selection."""
-    messages = tuple(m for m in (pharmacy_message(order_set), general_message(order_set)) if m)
+def new_orders(order_set: OrderSet) -> list[Action]:
+    """NW for every selected order (no previous order set)."""
+    numbers = placer_numbers(order_set)
+    return [Action("NW", o, numbers[o.id]) for o in order_set.orders if o.selected]
+
+
+def _message_time(order_set: OrderSet, message_time: dt.datetime | None) -> str:
+    if message_time is None:
+        return hl7_datetime(order_set.case.assessed_at)
+    if message_time.tzinfo is None or message_time.utcoffset() is None:
+        raise HL7Error("message_time", "has no UTC offset (e.g. 2026-11-22T06:30:00-05:00)")
+    return hl7_datetime(message_time)
+
+
+def build_messages(
+    order_set: OrderSet,
+    *,
+    message_time: dt.datetime | None = None,
+    replaces: Mapping[str, Any] | None = None,
+) -> tuple[HL7Message, ...]:
+    """The messages for the selected orders, medication first; none for an empty selection.
+
+    `message_time` (aware datetime) is MSH-7, ORC-9 and TQ1-7: when the message is made or
+    sent; `assessed_at` by default. `replaces` is a previous JSON order set (parsed) for the
+    same patient: only what changed is sent (NW new, XO changed, CA/DC removed; nothing for an
+    unchanged order); see `orderset.renderers.hl7_changes`.
+    """
+    profile = Profile.from_order_set(order_set)
+    when = _message_time(order_set, message_time)
     _check_unique_ids(order_set)
-    return messages
+    if replaces is None:
+        actions = new_orders(order_set)
+    else:
+        from orderset.renderers.hl7_changes import changes
+
+        actions = changes(order_set, replaces, profile["removed_order_control"])
+    messages = (
+        _pharmacy(order_set, profile, when, actions),
+        _general(order_set, profile, when, actions),
+    )
+    return tuple(m for m in messages if m)
 
 
 def _check_unique_ids(order_set: OrderSet) -> None:
     """A 64-bit hash collision between two orders is improbable; refuse it rather than send it."""
     seen: dict[str, str] = {}
     for order in order_set.orders:
-        number = placer_order_number(order_set.case, order.id)
+        number = placer_order_number(order_set.case, order)
         if number in seen:  # pragma: no cover - needs a SHA-256 prefix collision
             raise PluginError(
                 order.plugin, f"placer order number collision: {seen[number]} and {order.id}"
@@ -504,17 +778,21 @@ def _check_unique_ids(order_set: OrderSet) -> None:
         seen[number] = order.id
 
 
-def batch(order_set: OrderSet, messages: Sequence[HL7Message]) -> str:
-    """FHS/BHS, the messages, BTS (message count) and FTS (batch count)."""
-    case = order_set.case
-    ends = Endpoints.from_order_set(order_set)
-    when = hl7_datetime(case.assessed_at)
-    file_id = "F" + _digest(*set_key(case), "file", length=19)
-    batch_id = "B" + _digest(*set_key(case), "batch", length=19)
+def batch(
+    order_set: OrderSet, messages: Sequence[HL7Message], *, message_time: dt.datetime | None = None
+) -> str:
+    """FHS/BHS, the messages, BTS (message count) and FTS (batch count). The file and batch
+    ids are hashes of the messages' MSH-10s: new content, new ids."""
+    profile = Profile.from_order_set(order_set)
+    when = _message_time(order_set, message_time)
+    ids = [m.control_id for m in messages] or [placer_group_number(order_set.case)]
+    file_id = "F" + _digest(*ids, "file", length=19)
+    batch_id = "B" + _digest(*ids, "batch", length=19)
+    ends = profile.endpoints(None)
     return "".join(
         [
-            header("FHS", *ends.fields(), when, None, None, None, file_id),
-            header("BHS", *ends.fields(), when, None, None, None, batch_id),
+            header("FHS", *ends, when, None, None, None, file_id),
+            header("BHS", *ends, when, None, None, None, batch_id),
             *(m.text for m in messages),
             segment("BTS", str(len(messages))),
             segment("FTS", "1"),
@@ -522,6 +800,21 @@ def batch(order_set: OrderSet, messages: Sequence[HL7Message]) -> str:
     )
 
 
+def render_batch(
+    order_set: OrderSet,
+    *,
+    message_time: dt.datetime | None = None,
+    replaces: Mapping[str, Any] | None = None,
+) -> bytes:
+    """The batch file with an explicit message time and/or a previous order set to correct."""
+    messages = build_messages(order_set, message_time=message_time, replaces=replaces)
+    text = batch(order_set, messages, message_time=message_time)
+    if Profile.from_order_set(order_set)["character_set"] == "ASCII":
+        text = transliterate_message(text)
+    return text.encode("utf-8")
+
+
 def render(order_set: OrderSet) -> bytes:
-    """The `--format hl7` file: one batch holding the OMP^O09 and OMG^O19 messages, UTF-8."""
-    return batch(order_set, build_messages(order_set)).encode("utf-8")
+    """The `--format hl7` file: one batch holding the OMP^O09 and OMG^O19 messages, UTF-8 (or
+    ASCII when the profile says so), message time `assessed_at`, every selected order NW."""
+    return render_batch(order_set)
