@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from orderset import _cache
+from orderset import _cache, hl7_cli
 from orderset._version import __version__
 from orderset.errors import InputError, PluginError
 from orderset.renderers import BUILTIN_FORMATS, Renderer, renderers
@@ -96,6 +96,7 @@ def make_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="if a third-party plugin fails to load, continue without it (an alert says so)",
     )
+    hl7_cli.add_build_arguments(build)
 
     plugins = sub.add_parser("plugins", help="list the loaded plugins and their hooks")
     plugins.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -132,8 +133,8 @@ def make_parser() -> argparse.ArgumentParser:
 def _add_send_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     send = sub.add_parser("send", help="send the order set as HL7 v2.5.1 over MLLP")
     send.add_argument("case", help="case JSON file, or example:NAME for a bundled example")
-    send.add_argument("--host", required=True, help="receiver host name or address")
-    send.add_argument("--port", required=True, type=_port, help="receiver TCP port")
+    send.add_argument("--host", help="receiver host name or address (both message types)")
+    send.add_argument("--port", type=_port, help="receiver TCP port (both message types)")
     send.add_argument(
         "--timeout",
         type=_seconds,
@@ -153,6 +154,7 @@ def _add_send_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     send.add_argument(
         "--disable", action="append", default=[], metavar="NAME", help="disable a plugin by name"
     )
+    hl7_cli.add_send_arguments(send)
 
 
 #: Numbers on the command line are ASCII digits only: `str.isdigit`, `int()` and `float()`
@@ -198,6 +200,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from orderset.settings import profile_arguments
 
     output = None if args.output in (None, "-") else args.output
+    hl7_cli.check_build_options(args)
     if len(args.cases) > 1 or (output and os.path.isdir(output)):
         return _build_batch(args)
     if args.format == "pdf" and not output and sys.stdout.isatty():
@@ -213,7 +216,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
     extra = host.renderers()
     _check_format(args.format, extra)
     order_set = build_order_set(case, **profile_arguments(args.profile), host=host)
-    data = render(order_set, args.format, extra)
+    if args.format == "hl7" and (args.replaces or args.message_time):
+        data = hl7_cli.render_hl7(order_set, args)
+    else:
+        data = render(order_set, args.format, extra)
     if output:
         write_atomic(output, data)
     else:
@@ -257,42 +263,17 @@ def _build_batch(args: argparse.Namespace) -> int:
 
 
 def _cmd_send(args: argparse.Namespace) -> int:
-    """Build as `build --format hl7` does, then send each message and wait for its ACK.
-    Only messages acknowledged AA/CA are reported as accepted."""
+    """Build as `build --format hl7` does, then send each message to its receiver and wait for
+    its ACK (`orderset.hl7_cli.send`). Only AA/CA acknowledgements count as accepted."""
     from orderset.engine import build_order_set
     from orderset.loader import load_case
     from orderset.plugin.host import make_host
-    from orderset.renderers.hl7 import build_messages
-    from orderset.renderers.mllp import send_messages
     from orderset.settings import profile_arguments
 
     case = load_case(resolve_case_path(args.case))
     host = make_host(disable=args.disable, disable_field="--disable")
     order_set = build_order_set(case, **profile_arguments(args.profile), host=host)
-    messages = build_messages(order_set)
-    if not messages:
-        print("orderset: no selected orders, nothing to send", file=sys.stderr)
-        return EXIT_OK
-    outcomes = send_messages(
-        messages, args.host, args.port, timeout=args.timeout, retries=args.retries
-    )
-    for outcome in outcomes:
-        m = outcome.message
-        what = f"{m.structure.replace('_', '^')} {m.control_id} ({len(m.order_ids)} orders)"
-        if outcome.accepted and outcome.ack is not None:
-            print(f"accepted ({outcome.ack.code}): {what}")
-        elif outcome.status == "rejected":
-            code = outcome.ack.code if outcome.ack and outcome.ack.code else "no MSA-1"
-            print(f"orderset: rejected ({code}): {what}: {outcome.detail}", file=sys.stderr)
-        elif outcome.status == "no acknowledgement":
-            print(
-                f"orderset: not acknowledged after {outcome.attempts} attempt(s): {what}:"
-                f" {outcome.detail}; the receiver may still have it (a resend keeps MSH-10)",
-                file=sys.stderr,
-            )
-        else:
-            print(f"orderset: not sent: {what}: {outcome.detail}", file=sys.stderr)
-    return EXIT_OK if all(o.accepted for o in outcomes) else EXIT_NOT_ACCEPTED
+    return hl7_cli.send(args, order_set)
 
 
 def _cmd_plugins(args: argparse.Namespace) -> int:

@@ -17,9 +17,8 @@ from typing import Any, get_args
 
 import attrs
 
-from orderset import allergies, units
+from orderset import allergies, hl7_settings, units
 from orderset import governance as governance_settings
-from orderset import hl7_settings
 from orderset.context import BuildContext
 from orderset.errors import InputError, PluginError
 from orderset.formatting import format_quantity

@@ -32,7 +32,9 @@ ALLERGEN_TYPES = ("DA", "FA", "MA", "MC", "EA", "AA", "PA", "LA")
 _IS = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,18}[\x21-\x7e])?")
 _CODE_SYSTEM = re.compile(r"[A-Z0-9]{1,12}")
 #: HOST:PORT of a receiver (`[hl7] omp_address`), or empty.
-_ADDRESS = re.compile(r"(?P<host>[A-Za-z0-9.\-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]):(?P<port>[0-9]{1,5})")
+_ADDRESS = re.compile(
+    r"(?P<host>[A-Za-z0-9.\-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]):(?P<port>[0-9]{1,5})"
+)
 
 
 def parse_address(text: str, field: str) -> tuple[str, int]:
@@ -115,14 +117,24 @@ SETTINGS: tuple[Setting, ...] = (
         "MSH-5 of the OMP^O09 (medications); empty: receiving_application.",
         check=_is_value,
     ),
-    _s("omp_receiving_facility", "", "MSH-6 of the OMP^O09; empty: receiving_facility.", check=_is_value),
+    _s(
+        "omp_receiving_facility",
+        "",
+        "MSH-6 of the OMP^O09; empty: receiving_facility.",
+        check=_is_value,
+    ),
     _s(
         "omg_receiving_application",
         "",
         "MSH-5 of the OMG^O19 (nursing, lab, consults); empty: receiving_application.",
         check=_is_value,
     ),
-    _s("omg_receiving_facility", "", "MSH-6 of the OMG^O19; empty: receiving_facility.", check=_is_value),
+    _s(
+        "omg_receiving_facility",
+        "",
+        "MSH-6 of the OMG^O19; empty: receiving_facility.",
+        check=_is_value,
+    ),
     _s("omp_address", "", "`orderset send`: HOST:PORT for the OMP^O09.", check=_address),
     _s("omg_address", "", "`orderset send`: HOST:PORT for the OMG^O19.", check=_address),
     _s(

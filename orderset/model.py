@@ -61,9 +61,7 @@ SECTION_TITLES = {
 
 
 #: What an allergy is to, and how severe it was (HL7 AL1-2 table 0127, AL1-4 table 0128).
-AllergyType = Literal[
-    "drug", "food", "environmental", "animal", "plant", "pollen", "miscellaneous"
-]
+AllergyType = Literal["drug", "food", "environmental", "animal", "plant", "pollen", "miscellaneous"]
 AllergySeverity = Literal["mild", "moderate", "severe"]
 
 

@@ -50,6 +50,10 @@ FREQUENCIES: dict[str, Frequency] = {
         # Scheduled nursing checks (SUP-1 neurologic checks; MP-1 blood pressure checks at the
         # hours a profile sets): TQ1-3 carries Q<n>H like the medication frequencies.
         Frequency("every hour", "Q1H", 24),
-        *(Frequency(f"every {n} hours", f"Q{n}H", None) for n in range(2, 25) if n not in (6, 8, 12)),
+        *(
+            Frequency(f"every {n} hours", f"Q{n}H", None)
+            for n in range(2, 25)
+            if n not in (6, 8, 12)
+        ),
     )
 }

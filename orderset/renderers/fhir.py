@@ -125,6 +125,9 @@ REPEATS: dict[str, Repeat] = {
     "as needed": Repeat(as_needed=True),
     # OSE-1: scheduled after every session, never as needed; Timing.code carries the text.
     "after every hemodialysis session": Repeat(),
+    # Scheduled nursing checks (SUP-1 neurologic checks; MP-1 blood pressure per profile).
+    "every hour": Repeat(1, 1, "h"),
+    **{f"every {n} hours": Repeat(1, n, "h") for n in range(2, 25) if n not in (6, 8, 12)},
 }
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(hours?|days?|weeks?)\s*$", re.IGNORECASE)

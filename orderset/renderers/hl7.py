@@ -499,9 +499,7 @@ def _rxc(ctx: _Context, order: Order) -> list[str]:
     amount, unit = _dose_parts(order)
     segments = [segment("RXC", ADDITIVE, _medication_code(ctx, order), amount, unit)]
     base = prep.final_volume if prep.drug_volume is None else prep.final_volume - prep.drug_volume
-    segments.append(
-        segment("RXC", BASE, (None, prep.diluent), _ml(base), ("mL", "mL", "UCUM"))
-    )
+    segments.append(segment("RXC", BASE, (None, prep.diluent), _ml(base), ("mL", "mL", "UCUM")))
     return segments
 
 

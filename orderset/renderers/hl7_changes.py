@@ -101,8 +101,10 @@ def order_from_json(doc: Mapping[str, Any], index: int) -> Order:
     if isinstance(doc.get("dose"), Mapping):
         unit = doc["dose"].get("unit")
         value = doc["dose"].get("value")
-        if unit not in UCUM_DRUG_UNITS or isinstance(value, bool) or not isinstance(
-            value, int | float
+        if (
+            unit not in UCUM_DRUG_UNITS
+            or isinstance(value, bool)
+            or not isinstance(value, int | float)
         ):
             raise HL7Error(f"{FIELD}.{where}.dose", "is not a dose in a known unit")
         dose = units.Quantity(Decimal(str(value)), units.drug_unit(unit))
@@ -111,17 +113,17 @@ def order_from_json(doc: Mapping[str, Any], index: int) -> Order:
     if grade not in _GRADES:
         raise HL7Error(f"{FIELD}.{where}.evidence.grade", f"{grade!r} is not an evidence grade")
     try:
-        section = Section(doc.get("section"))
+        section = Section(str(doc.get("section")))
     except ValueError:
         raise HL7Error(f"{FIELD}.{where}.section", "is not a known section") from None
     return Order(
         id=str(doc["id"]),
         rule_id=_text(doc.get("rule_id"), f"{where}.rule_id"),
-        kind=kind,
+        kind=typing.cast(OrderKind, kind),
         section=section,
         selected=True,
         text=_text(doc.get("text"), f"{where}.text"),
-        evidence=Evidence(grade),
+        evidence=Evidence(typing.cast(Grade, grade)),
         drug=_text(doc.get("drug"), f"{where}.drug", optional=True),
         dose=dose,
         dose_unit=unit,
