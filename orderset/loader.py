@@ -467,6 +467,17 @@ def _check_text_fields(doc: CaseDocument) -> None:
                 f"is {escaped} characters once HL7 escapes its | ^ & ~ \\ characters"
                 f" (at most {HL7_TEXT_MAX})",
             )
+        if not text.isascii():
+            # The same limit for a receiver that reads ASCII ([hl7] character_set = "ASCII"):
+            # "ß" is sent "ss", so a case that loads renders under every profile.
+            from orderset.renderers.hl7_charset import ascii_length
+
+            sent = ascii_length(text)
+            if sent > HL7_TEXT_MAX:
+                raise InputError(
+                    field,
+                    f"is {sent} characters once written in ASCII for HL7 (at most {HL7_TEXT_MAX})",
+                )
 
 
 def plausible_weight_kg(age: Age) -> tuple[Decimal, Decimal]:

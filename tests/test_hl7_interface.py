@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,13 @@ from hypothesis import strategies as st
 from orderset.cli import main
 from orderset.errors import InputError
 from orderset.loader import case_from_dict
-from orderset.renderers.hl7 import build_messages, placer_group_number, placer_numbers, render
-from orderset.renderers.hl7 import render_batch
+from orderset.renderers.hl7 import (
+    build_messages,
+    placer_group_number,
+    placer_numbers,
+    render,
+    render_batch,
+)
 from orderset.renderers.hl7_charset import to_ascii
 from orderset.renderers.json import to_json_dict
 from orderset.testing import build
@@ -222,12 +228,16 @@ def test_replaces_sends_nw_for_an_added_order_and_dc_for_a_removed_one(tmp_path:
     previous = json.loads(_previous(tmp_path, toddler(), profile=with_ivig).read_text())
     old_numbers = placer_numbers(build(toddler(), profile=with_ivig))
     profile = {"selection": {"IVIG-1": False, "SUP-1-GENETICS": True}}
-    sent = [strict(m.text) for m in build_messages(build(toddler(), profile=profile), replaces=previous)]
+    order_set = build(toddler(), profile=profile)
+    sent = [strict(m.text) for m in build_messages(order_set, replaces=previous)]
     omp = next(m for m in sent if m.msh.msh_9.msg_3.value == "OMP_O09")
     (removed,) = omp.omp_o09_order
     assert removed.orc.orc_1.value == "DC"
     assert removed.orc.orc_2.ei_1.value == old_numbers["IVIG-1"]
-    assert removed.rxo.rxo_1.ce_2.value == "immune globulin (IVIG)" or removed.rxo.rxo_2.value
+    ivig = next(o for o in previous["orders"] if o["id"] == "IVIG-1")
+    assert removed.rxo.rxo_1.ce_2.value == ivig["drug"]
+    assert Decimal(removed.rxo.rxo_2.value) == Decimal(str(ivig["dose"]["value"]))
+    assert removed.rxr.rxr_1.ce_1.value == "IV"
     omg = next(m for m in sent if m.msh.msh_9.msg_3.value == "OMG_O19")
     (added,) = omg.omg_o19_order
     assert added.orc.orc_1.value == "NW"
@@ -373,9 +383,7 @@ def test_tocilizumab_admixture_has_rxc_drug_and_diluent_and_rxo_dispense_and_str
 def test_ivig_has_dispense_volume_strength_and_rate_coded() -> None:
     omp, _ = omp_omg(toddler(), profile={"selection": {"IVIG-1": True}})
     numbers = placer_numbers(build(toddler(), profile={"selection": {"IVIG-1": True}}))
-    (group,) = [
-        g for g in strict(omp).omp_o09_order if g.orc.orc_2.ei_1.value == numbers["IVIG-1"]
-    ]
+    (group,) = [g for g in strict(omp).omp_o09_order if g.orc.orc_2.ei_1.value == numbers["IVIG-1"]]
     assert group.rxo.rxo_11.value == "140"  # 14 g at 100 mg/mL (IVIG-1, 1 g/kg)
     assert group.rxo.rxo_18.value == "100"
     assert group.rxo.rxo_21.value == "4.3"  # first titration step, 0.5 mg/kg/min
@@ -487,9 +495,7 @@ def test_one_weight_obx_per_message_unless_the_profile_asks_for_every_order() ->
     weights = [s for s in segments(omp, "OBX") if "29463-7" in s]
     assert len(weights) == 1
     every, _ = omp_omg(toddler(), profile={"hl7": {"weight_in_every_order": True}})
-    assert len([s for s in segments(every, "OBX") if "29463-7" in s]) == len(
-        segments(every, "RXO")
-    )
+    assert len([s for s in segments(every, "OBX") if "29463-7" in s]) == len(segments(every, "RXO"))
     strict(every)
 
 
@@ -559,3 +565,13 @@ def test_random_patients_pass_strict_validation(
         strict(text)
         if ascii_profile:
             hl7.parse(text.encode("ascii"), encoding="ascii")
+
+
+def test_a_name_too_long_once_in_ascii_is_refused_at_load_for_every_profile() -> None:
+    data = toddler()
+    data["patient"]["family_name"] = "\u00df" * 100  # 100 characters; "ss" each in ASCII
+    with pytest.raises(InputError, match=r"patient\.family_name.*ASCII"):
+        case_from_dict(data)
+    data["patient"]["family_name"] = "\u00df" * 99
+    for text in batch_messages(render(build(data, profile=ASCII))):
+        strict(text)

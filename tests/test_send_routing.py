@@ -189,9 +189,7 @@ def test_send_stamps_the_send_time_in_msh_7_and_keeps_msh_10(receivers: Any) -> 
         (["--omp", "127.0.0.1:1", "--omg", "127.0.0.1:99999"], "--omg"),
     ],
 )
-def test_routing_errors_exit_2_naming_the_option(
-    extra: list[str], named: str, capsys: Any
-) -> None:
+def test_routing_errors_exit_2_naming_the_option(extra: list[str], named: str, capsys: Any) -> None:
     assert main(["send", str(TODDLER), *extra]) == EXIT_INPUT
     assert named in capsys.readouterr().err
 

@@ -97,3 +97,8 @@ def transliterate_message(text: str) -> str:
     if text.isascii():
         return text
     return "".join(c if c.isascii() else escape(to_ascii(c)) for c in text)
+
+
+def ascii_length(text: str) -> int:
+    """The escaped length of `text` once transliterated (the loader checks it fits HL7)."""
+    return len(escape("".join(c if c.isascii() else to_ascii(c) for c in text)))
