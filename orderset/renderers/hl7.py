@@ -217,7 +217,6 @@ class _Context:
     order_set: OrderSet
     profile: Profile
     when: str
-    numbers: Mapping[str, str]
 
     @property
     def case(self) -> Case:
@@ -643,10 +642,9 @@ def _message(
     """The message text; MSH-10 is the hash of the same text made with no times and no
     MSH-10, so it follows what the message says and not when it was made."""
     _, general = _alerts_by_order(order_set)
-    numbers = {a.order.id: a.number for a in actions}
 
     def text(moment: str, control_id: str) -> str:
-        ctx = _Context(order_set, profile, moment, numbers)
+        ctx = _Context(order_set, profile, moment)
         body = "".join(
             [
                 _msh(ctx, structure, control_id),
@@ -721,9 +719,8 @@ def _general(
     return _message(order_set, profile, when, "OMG_O19", actions, groups)
 
 
-def new_orders(order_set: OrderSet) -> list[Action]:
+def new_orders(order_set: OrderSet, numbers: Mapping[str, str]) -> list[Action]:
     """NW for every selected order (no previous order set)."""
-    numbers = placer_numbers(order_set)
     return [Action("NW", o, numbers[o.id]) for o in order_set.orders if o.selected]
 
 
@@ -750,13 +747,14 @@ def build_messages(
     """
     profile = Profile.from_order_set(order_set)
     when = _message_time(order_set, message_time)
-    _check_unique_ids(order_set)
+    numbers = placer_numbers(order_set)
+    _check_unique_ids(order_set, numbers)
     if replaces is None:
-        actions = new_orders(order_set)
+        actions = new_orders(order_set, numbers)
     else:
         from orderset.renderers.hl7_changes import changes
 
-        actions = changes(order_set, replaces, profile["removed_order_control"])
+        actions = changes(order_set, numbers, replaces, profile["removed_order_control"])
     messages = (
         _pharmacy(order_set, profile, when, actions),
         _general(order_set, profile, when, actions),
@@ -764,11 +762,11 @@ def build_messages(
     return tuple(m for m in messages if m)
 
 
-def _check_unique_ids(order_set: OrderSet) -> None:
+def _check_unique_ids(order_set: OrderSet, numbers: Mapping[str, str]) -> None:
     """A 64-bit hash collision between two orders is improbable; refuse it rather than send it."""
     seen: dict[str, str] = {}
     for order in order_set.orders:
-        number = placer_order_number(order_set.case, order)
+        number = numbers[order.id]
         if number in seen:  # pragma: no cover - needs a SHA-256 prefix collision
             raise PluginError(
                 order.plugin, f"placer order number collision: {seen[number]} and {order.id}"

@@ -27,7 +27,6 @@ from orderset.renderers.hl7 import (
     Action,
     group_number_for,
     number_for,
-    placer_numbers,
 )
 from orderset.renderers.hl7_encoding import HL7Error
 from orderset.vocab import FREQUENCIES, ROUTES
@@ -59,8 +58,11 @@ def previous_orders(previous: Mapping[str, Any]) -> tuple[str, str, list[Mapping
     return mrn, assessed, [o for o in orders if o.get("selected") is True]
 
 
-def changes(order_set: OrderSet, previous: Mapping[str, Any], removed: str) -> list[Action]:
-    """The actions that turn what was sent for `previous` into this order set."""
+def changes(
+    order_set: OrderSet, numbers: Mapping[str, str], previous: Mapping[str, Any], removed: str
+) -> list[Action]:
+    """The actions that turn what was sent for `previous` into this order set (`numbers`: the
+    current placer order numbers by order id)."""
     mrn, assessed, before = previous_orders(previous)
     if mrn != order_set.case.patient.mrn:
         raise HL7Error(
@@ -69,7 +71,6 @@ def changes(order_set: OrderSet, previous: Mapping[str, Any], removed: str) -> l
         )
     group = group_number_for(mrn, assessed)
     old = {str(o["id"]): (number_for(group, o), o) for o in before}
-    numbers = placer_numbers(order_set)
     actions: list[Action] = []
     now = [o for o in order_set.orders if o.selected]
     for order in now:
