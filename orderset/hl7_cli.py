@@ -115,12 +115,25 @@ def check_build_options(args: argparse.Namespace) -> None:
             raise InputError(option, "applies to one case built with --format hl7")
 
 
+def _named(exc: InputError, path: str | None) -> InputError:
+    """An error in the previous order set, as the command line names it (`--replaces FILE`)."""
+    if not exc.field.startswith("replaces") or path is None:
+        return exc
+    inner = exc.field[len("replaces") :].lstrip(".")
+    return InputError("--replaces", f"{path}: {inner + ': ' if inner else ''}{exc.reason}")
+
+
 def render_hl7(order_set: Any, args: argparse.Namespace) -> bytes:
     from orderset.renderers.hl7 import render_batch
 
-    return render_batch(
-        order_set, message_time=message_time(args.message_time), replaces=previous(args.replaces)
-    )
+    when, before = message_time(args.message_time), previous(args.replaces)
+    try:
+        data = render_batch(order_set, message_time=when, replaces=before)
+    except InputError as exc:
+        raise _named(exc, args.replaces) from None
+    if before is not None and b"\rMSH|" not in data:
+        print(f"orderset: nothing changed since {args.replaces}: no message", file=sys.stderr)
+    return data
 
 
 # ---- send -------------------------------------------------------------------------------------
@@ -185,7 +198,10 @@ def send(args: argparse.Namespace, order_set: Any) -> int:
     from orderset.renderers.mllp import send_messages
 
     when = message_time(args.message_time) or now()
-    messages = build_messages(order_set, message_time=when, replaces=previous(args.replaces))
+    try:
+        messages = build_messages(order_set, message_time=when, replaces=previous(args.replaces))
+    except InputError as exc:
+        raise _named(exc, args.replaces) from None
     if args.only:
         messages = tuple(m for m in messages if m.structure == STRUCTURES[args.only])
     routes = _destinations(args, order_set.settings)
@@ -199,7 +215,8 @@ def send(args: argparse.Namespace, order_set: Any) -> int:
             )
     done = read_log(args.skip_acknowledged) if args.skip_acknowledged else set()
     if not messages:
-        print("orderset: no selected orders, nothing to send", file=sys.stderr)
+        why = f"nothing changed since {args.replaces}" if args.replaces else "no selected orders"
+        print(f"orderset: {why}, nothing to send", file=sys.stderr)
         return EXIT_OK
     failed = False
     for m in messages:

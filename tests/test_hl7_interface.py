@@ -580,3 +580,21 @@ def test_a_name_too_long_once_in_ascii_is_refused_at_load_for_every_profile() ->
     data["patient"]["family_name"] = "\u00df" * 99
     for text in batch_messages(render(build(data, profile=ASCII))):
         strict(text)
+
+
+def test_cli_replaces_errors_name_the_option_and_file_and_an_unchanged_set_says_so(
+    tmp_path: Path, capsys: Any
+) -> None:
+    previous = _previous(tmp_path, toddler())
+    out = tmp_path / "fix.hl7"
+    argv = ["build", str(TODDLER), "--format", "hl7", "--replaces", str(previous), "-o", str(out)]
+    assert main(argv) == 0
+    assert "nothing changed since" in capsys.readouterr().err
+    assert batch_messages(out.read_bytes()) == []
+    other = ROOT / "examples" / "school-age-26kg.json"
+    bad = tmp_path / "other.hl7"
+    argv = ["build", str(other), "--format", "hl7", "--replaces", str(previous), "-o", str(bad)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"--replaces: {previous}: patient.mrn:" in err and "another patient" in err
+    assert not bad.exists()
