@@ -148,6 +148,24 @@ def _allergies(conv: cattrs.Converter) -> Callable[[Any, Any], tuple[Allergy, ..
     return hook
 
 
+#: The measured fields of the input contract: class -> field -> (allowed units, what it is).
+#: The converter reads each with its own unit allow-list; the web form (orderset.service)
+#: offers the same units, so a new measured field appears on both at once.
+MEASURED_FIELDS: Mapping[type, Mapping[str, tuple[Mapping[str, pint.Unit], str]]] = {
+    Patient: {
+        "weight": (units.WEIGHT_UNITS, "weight"),
+        "height": (units.HEIGHT_UNITS, "height"),
+        "serum_creatinine": (units.CREATININE_UNITS, "serum creatinine"),
+        "hematocrit": (units.HEMATOCRIT_UNITS, "hematocrit"),
+        "gestational_age_at_birth": (units.GESTATIONAL_AGE_UNITS, "gestational age at birth"),
+    },
+    Clinical: {
+        "platelets": (units.PLATELET_UNITS, "platelets"),
+        "csf_protein": (units.CSF_PROTEIN_UNITS, "CSF protein"),
+    },
+}
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
     conv.register_structure_hook(bool, _strict_bool)
@@ -167,13 +185,7 @@ def _make_converter() -> cattrs.Converter:
             Patient,
             conv,
             _cattrs_forbid_extra_keys=True,
-            weight=measured(units.WEIGHT_UNITS, "weight"),
-            height=measured(units.HEIGHT_UNITS, "height"),
-            serum_creatinine=measured(units.CREATININE_UNITS, "serum creatinine"),
-            hematocrit=measured(units.HEMATOCRIT_UNITS, "hematocrit"),
-            gestational_age_at_birth=measured(
-                units.GESTATIONAL_AGE_UNITS, "gestational age at birth"
-            ),
+            **{name: measured(*spec) for name, spec in MEASURED_FIELDS[Patient].items()},
         ),
     )
     conv.register_structure_hook(
@@ -182,8 +194,7 @@ def _make_converter() -> cattrs.Converter:
             Clinical,
             conv,
             _cattrs_forbid_extra_keys=True,
-            platelets=measured(units.PLATELET_UNITS, "platelets"),
-            csf_protein=measured(units.CSF_PROTEIN_UNITS, "CSF protein"),
+            **{name: measured(*spec) for name, spec in MEASURED_FIELDS[Clinical].items()},
         ),
     )
     return conv
