@@ -30,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 
 from orderset._version import __version__
 from orderset.errors import InputError, PluginError
+from orderset.formatting import format_number
 from orderset.loader import MAX_CASE_BYTES
 from orderset.model import OrderSet
 from orderset.plugin.host import PluginHost, make_host
@@ -218,6 +219,7 @@ def _templates() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["number"] = format_number
     return env
 
 
@@ -258,7 +260,7 @@ def create_app(config: Config | None = None) -> Guard:
         lifespan=lifespan,
     )
     app.state.service = service
-    media: dict[str, Any] = {name: {r.media_type: {}} for name, r in service.formats.items()}
+    media: dict[str, Any] = {r.media_type: {} for r in service.formats.values()}
 
     @app.exception_handler(InputError)
     async def _on_input(_request: Request, exc: InputError) -> Response:
