@@ -38,8 +38,17 @@ def start_server(log: Path, *args: str) -> LiveServer:
     env = {**os.environ, "ORDERSET_LOAD_PLUGINS": ""}
     out = log.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "orderset.cli", "serve", "--port", str(port), "--workers", "1"]
-        + list(args),
+        [
+            sys.executable,
+            "-m",
+            "orderset.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            *args,
+        ],
         stdout=out,
         stderr=subprocess.STDOUT,
         env=env,
