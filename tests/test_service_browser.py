@@ -112,6 +112,8 @@ def test_toddler_form_score_orders_untick_and_print(page, live_server, tmp_path)
     screenshot(page, "service-result.png", tmp_path)
 
     tocilizumab.uncheck()
+    page.locator("#o-MP-1").scroll_into_view_if_needed()
+    screenshot(page, "service-orders.png", tmp_path)
     with page.expect_download() as download:
         page.get_by_role("button", name="Print PDF sheet").click()
     pdf = Path(download.value.path()).read_bytes()
@@ -166,3 +168,37 @@ def test_a_weight_without_a_unit_is_refused_beside_the_weight(page, live_server)
     assert message.inner_text() == caught.value.reason  # the CLI's own words
     assert page.locator('[name="patient.weight"]').input_value() == "14.2"  # nothing lost
     assert page.locator("[data-error-for]").count() == 1
+
+
+def test_send_to_pharmacy_only_with_a_receiver_and_the_ack_is_shown(page, live_server, tmp_path):
+    from tests.service_server import start_server, stop_server
+    from tests.test_mllp import Receiver, ack
+
+    page.goto(live_server.url + "/?example=toddler-shock-brainstem")
+    page.get_by_role("button", name="Build order set").click()
+    page.wait_for_selector("#severity")
+    assert page.get_by_role("button", name=re.compile("Send to pharmacy")).count() == 0
+
+    with Receiver(lambda message: ack(message, "AA")) as receiver:
+        profile = tmp_path / "site.toml"
+        profile.write_text(
+            f'[profile]\nname = "site"\n\n[pharmacy]\nreceiver_host = "127.0.0.1"\n'
+            f"receiver_port = {receiver.port}\n"
+        )
+        server = start_server(tmp_path / "site.log", "--profile", str(profile))
+        try:
+            page.goto(server.url + "/?example=toddler-shock-brainstem")
+            page.get_by_role("button", name="Build order set").click()
+            page.locator("#o-TCZ-1").uncheck()
+            page.get_by_role("button", name=re.compile("Send to pharmacy")).click()
+            page.wait_for_selector("#ack")
+            lines = page.locator("#ack li").all_inner_texts()
+        finally:
+            stop_server(server)
+    assert len(lines) == 2 and all(line.startswith("accepted (AA): ") for line in lines)
+    assert [line.split()[2] for line in lines] == ["OMP^O09", "OMG^O19"]
+    sent = "\n".join(receiver.received)
+    assert "methylprednisolone" in sent.lower()
+    assert "methylPREDNISolone 425 mg" in page.locator('label[for="o-MP-1"]').inner_text()
+    assert "tocilizumab" not in sent.lower()  # unticked, so not sent
+    assert not page.locator("#o-TCZ-1").is_checked()  # the page keeps the tick

@@ -28,6 +28,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from orderset import pharmacy
 from orderset._version import __version__
 from orderset.errors import InputError, PluginError
 from orderset.formatting import format_number
@@ -35,6 +36,7 @@ from orderset.loader import MAX_CASE_BYTES
 from orderset.model import OrderSet
 from orderset.plugin.host import PluginHost, make_host
 from orderset.renderers import Renderer, renderers
+from orderset.renderers.html import tall_man
 from orderset.service import fields as form_fields
 from orderset.service import schema, work
 from orderset.service.guard import Guard
@@ -86,7 +88,7 @@ class Service:
 
     def stop(self) -> None:
         if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
 
     def profile_for(self, name: str | None) -> dict[str, Any]:
@@ -220,6 +222,7 @@ def _templates() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["number"] = format_number
+    env.filters["tall_man"] = tall_man  # as the printed sheet writes drug names
     return env
 
 
@@ -477,6 +480,7 @@ def create_app(config: Config | None = None) -> Guard:
             sections=[(t, orders) for t, orders in sections if orders],
             case_json=json.dumps(case, ensure_ascii=False, separators=(",", ":")),
             formats=list(service.formats.values()),
+            pharmacy=pharmacy.receiver(order_set.settings),
             ack=ack,
         )
 
@@ -525,11 +529,50 @@ def create_app(config: Config | None = None) -> Guard:
             headers={"content-disposition": f'attachment; filename="{_filename(fmt, renderer)}"'},
         )
 
+    @app.post("/order-set/send", include_in_schema=False)
+    async def send(request: Request) -> Response:
+        posted = await request.form()
+        items = posted.multi_items()
+        case, selections = await ticked(_form_values(items), items)
+        order_set = await service.build(case, selections)
+        target = pharmacy.receiver(order_set.settings)
+        if target is None:
+            raise InputError("pharmacy", "this profile configures no pharmacy receiver")
+        ack = await run_in_threadpool(send_to_pharmacy, order_set, target)
+        return result_page(case, order_set, ack=ack)
+
     @app.get("/static/service.css", include_in_schema=False)
     async def stylesheet() -> Response:
         return Response(css, media_type="text/css")
 
     return Guard(app, max_body=config.max_body)
+
+
+def send_to_pharmacy(order_set: OrderSet, target: tuple[str, int]) -> list[str]:
+    """Send as `orderset send` does and describe each acknowledgement in its words."""
+    from orderset.renderers.hl7 import build_messages
+    from orderset.renderers.mllp import send_messages
+
+    messages = build_messages(order_set)
+    if not messages:
+        return ["no selected orders, nothing sent"]
+    lines = []
+    for outcome in send_messages(messages, *target, timeout=10, retries=2):
+        m = outcome.message
+        what = f"{m.structure.replace('_', '^')} {m.control_id} ({len(m.order_ids)} orders)"
+        if outcome.accepted and outcome.ack is not None:
+            lines.append(f"accepted ({outcome.ack.code}): {what}")
+        elif outcome.status == "rejected":
+            code = outcome.ack.code if outcome.ack and outcome.ack.code else "no MSA-1"
+            lines.append(f"REJECTED ({code}): {what}: {outcome.detail}")
+        elif outcome.status == "no acknowledgement":
+            lines.append(
+                f"NOT ACKNOWLEDGED after {outcome.attempts} attempt(s): {what}: {outcome.detail};"
+                " the pharmacy may still have it"
+            )
+        else:
+            lines.append(f"NOT SENT: {what}: {outcome.detail}")
+    return lines
 
 
 def _examples() -> dict[str, Path]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -62,9 +64,24 @@ _HOST: PluginHost | None = None
 _DISABLE: tuple[str, ...] = ()
 
 
+#: Seconds between a worker's checks that the server that started it is still running.
+PARENT_CHECK_SECONDS = 1.0
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose server is gone (killed, or stopped mid-render) exits, never an orphan."""
+    while True:
+        time.sleep(PARENT_CHECK_SECONDS)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
 def init_worker(disable: Sequence[str] = ()) -> None:
     """Pool initializer: lower the priority, load the plugins and weasyprint once."""
     global _HOST, _DISABLE
+    threading.Thread(
+        target=_exit_with_parent, args=(os.getppid(),), name="orderset-parent", daemon=True
+    ).start()
     with contextlib.suppress(OSError):  # not permitted on some systems
         os.nice(WORKER_NICENESS)
     _DISABLE = tuple(disable)
