@@ -88,3 +88,4 @@ test-deep: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/service.py

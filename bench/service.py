@@ -182,6 +182,7 @@ def run(seconds: float, workers: int, closed_loop: bool) -> dict:
             server.terminate()
             server.wait(timeout=30)
     result["json_idle_p95_ms"] = idle
+    result["load_average"] = os.getloadavg()[0]
     result["workers"] = workers
     result["closed_loop"] = closed_loop
     return result
@@ -202,6 +203,10 @@ def report(r: dict) -> bool:
             f"| {fmt} | {f['requests']} | {f['p50_ms']:.1f} ms | {f['p95_ms']:.1f} ms"
             f" | {f['max_ms']:.1f} ms |"
         )
+    print(
+        f"- machine load average (1 min) at the end: {r['load_average']:.1f} on"
+        f" {os.cpu_count()} cores (other work on the machine slows every figure)"
+    )
     print(
         f"- JSON p95 with no PDFs running: {r['json_idle_p95_ms']:.1f} ms;"
         f" errors {r['errors']}, mismatches with `orderset build` {r['mismatches']}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -21,6 +22,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 log = logging.getLogger("orderset.service")
+#: A reverse proxy's own request id is kept when it is this plain (so both logs line up).
+_REQUEST_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
 
 #: Sent with every answer. The pages use no script and load nothing from elsewhere; answers
 #: hold patient data, so nothing may cache them.
@@ -51,7 +54,8 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = secrets.token_hex(6)
+        given = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.fullmatch(given) else secrets.token_hex(6)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         figures = {"status": 0, "out": 0}
