@@ -576,6 +576,12 @@ def case_from_dict(data: Any, *, now: dt.datetime | None = None) -> Case:
 
 def case_from_json(text: str, *, source: str = "case", now: dt.datetime | None = None) -> Case:
     """Parse JSON text into a validated case; malformed JSON names the line and column."""
+    return case_from_dict(parse_json(text, source=source), now=now)
+
+
+def parse_json(text: str, *, source: str = "case") -> Any:
+    """JSON text as data for `case_from_dict`, which then refuses a key given twice or a huge
+    number by name (both are marked here; `json.loads` alone keeps the last key)."""
     if len(text) > MAX_CASE_BYTES:
         raise InputError(source, f"is larger than {MAX_CASE_BYTES:,} bytes")
     if not text.strip():
@@ -588,7 +594,7 @@ def case_from_json(text: str, *, source: str = "case", now: dt.datetime | None =
         ) from None
     except RecursionError:
         raise InputError(source, f"is nested more than {MAX_DEPTH} levels deep") from None
-    return case_from_dict(data, now=now)
+    return data
 
 
 def load_case(path: str | Path, *, now: dt.datetime | None = None) -> Case:
@@ -597,4 +603,12 @@ def load_case(path: str | Path, *, now: dt.datetime | None = None) -> Case:
     return case_from_json(text, source=str(path), now=now)
 
 
-__all__ = ["Allergy", "age_at", "case_from_dict", "case_from_json", "check_structure", "load_case"]
+__all__ = [
+    "Allergy",
+    "age_at",
+    "case_from_dict",
+    "case_from_json",
+    "check_structure",
+    "load_case",
+    "parse_json",
+]

@@ -9,6 +9,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 import types
 from pathlib import Path
 
@@ -152,6 +153,17 @@ def test_malformed_bodies_name_the_body(live_server, body, field):
     assert answer.json()["field"] == field
 
 
+def test_a_key_given_twice_is_refused_as_in_a_case_file(live_server):
+    text = TODDLER.read_text().replace(
+        '"weight": "14.2 kg",', '"weight": "14.2 kg", "weight": "1.42 kg",'
+    )
+    assert text.count('"weight":') == 2
+    answer = post(live_server, text.encode())
+    assert answer.status_code == 400
+    assert answer.json()["field"] == "patient.weight"
+    assert "given 2 times" in answer.json()["message"]
+
+
 def test_unknown_selection_and_format(live_server, toddler_data):
     answer = post(live_server, {**toddler_data, "selections": {"IVIG-9": True}})
     assert (answer.status_code, answer.json()["field"]) == (400, "selections.IVIG-9")
@@ -286,9 +298,13 @@ def test_logs_hold_ids_sizes_and_times_never_names_or_mrns(live_server, toddler_
     httpx.get(f"{live_server.url}/{family}/{mrn}")  # a name in a URL
     httpx.post(f"{live_server.url}/", data={"patient.family_name": family, "patient.mrn": mrn})
     answer = post(live_server, toddler_data)
-    request_id = answer.headers["x-request-id"]
-    log = live_server.log_text()
-    assert f"request_id={request_id} method=POST path=/api/order-sets status=200" in log
+    line = f"request_id={answer.headers['x-request-id']} method=POST path=/api/order-sets"
+    for _ in range(100):  # the line is written just after the answer is sent
+        log = live_server.log_text()
+        if line in log:
+            break
+        time.sleep(0.05)
+    assert f"{line} status=200 in_bytes={len(json.dumps(toddler_data))} out_bytes=" in log
     for secret in (family, given, mrn, "Doe", "A1234567"):
         assert secret not in log
 

@@ -167,9 +167,7 @@ def test_fields_added_to_the_contract_appear_on_the_form():
     assert location.kind == "group" and location.text  # plain text, or the parts
     assert {c.name for c in location.children} == {"point_of_care", "bed"}
     # Text alone is sent as text; any part turns it into an object.
-    assert fields._object((location,), {"encounter.location": "PICU 12"}) == {
-        "location": "PICU 12"
-    }
+    assert fields._object((location,), {"encounter.location": "PICU 12"}) == {"location": "PICU 12"}
     assert fields._object((location,), {"encounter.location.bed": "12"}) == {
         "location": {"bed": "12"}
     }

@@ -17,10 +17,10 @@ import importlib.resources
 import json
 import multiprocessing
 import os
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import jinja2
@@ -32,7 +32,7 @@ from orderset import pharmacy
 from orderset._version import __version__
 from orderset.errors import InputError, PluginError
 from orderset.formatting import format_number
-from orderset.loader import MAX_CASE_BYTES
+from orderset.loader import MAX_CASE_BYTES, check_structure, parse_json
 from orderset.model import OrderSet
 from orderset.plugin.host import PluginHost, make_host
 from orderset.renderers import Renderer, renderers
@@ -45,6 +45,7 @@ from orderset.settings import bundled_profiles, profile_arguments
 #: The request body limit: a case file's limit plus room for selections and form encoding.
 MAX_BODY_BYTES = MAX_CASE_BYTES + 64_000
 PDF_MEDIA_TYPE = "application/pdf"
+T = TypeVar("T")
 
 
 def default_workers() -> int:
@@ -64,6 +65,10 @@ class Config:
     #: (name, plugin) pairs registered after the built-ins (tests, embedding).
     extra_plugins: tuple[tuple[str, object], ...] = ()
     max_body: int = MAX_BODY_BYTES
+    #: Threads that build JSON, HL7, FHIR and HTML answers. One keeps them first come, first
+    #: served: several threads share one interpreter lock, so each answer would take as long
+    #: as all of them together.
+    build_threads: int = 1
 
 
 class Service:
@@ -76,7 +81,17 @@ class Service:
             disable=config.disable, extra=config.extra_plugins, disable_field="--disable"
         )
         self.formats: Mapping[str, Renderer] = renderers(self.host.renderers())
+        # The operator's profile is checked now: a mistake stops the start, naming the key,
+        # instead of failing every request.
+        from orderset.engine import load_settings
+
+        load_settings(self.host, self.profile_args.get("profile"), **self._path())
         self.pool: ProcessPoolExecutor | None = None
+        self.builder = ThreadPoolExecutor(config.build_threads, "orderset-build")
+
+    def _path(self) -> dict[str, Any]:
+        path = self.profile_args.get("profile_path")
+        return {"profile_path": path} if path else {}
 
     def start(self) -> None:
         self.pool = ProcessPoolExecutor(
@@ -90,6 +105,7 @@ class Service:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
+        self.builder.shutdown(wait=True, cancel_futures=True)
 
     def profile_for(self, name: str | None) -> dict[str, Any]:
         """A request's `profile`: a bundled name only, never a file."""
@@ -126,9 +142,13 @@ class Service:
                 result.raise_()
             assert isinstance(result, bytes)
             return result
-        return await run_in_threadpool(
+        return await self.in_builder(
             work.build_and_render, case_data, selections, profile, fmt, self.host
         )
+
+    async def in_builder(self, function: Callable[..., T], *args: Any) -> T:
+        """`function(*args)` on the build thread, the event loop left free meanwhile."""
+        return await asyncio.get_running_loop().run_in_executor(self.builder, function, *args)
 
     async def build(
         self, case_data: Mapping[str, Any], selections: Mapping[str, bool] | None
@@ -141,7 +161,7 @@ class Service:
             case = case_from_dict(case_data)
             return build_order_set(case, **self.profile_args, selections=selections, host=self.host)
 
-        return await run_in_threadpool(run)
+        return await self.in_builder(run)
 
 
 # ---- errors -------------------------------------------------------------------------------
@@ -167,20 +187,15 @@ def _parse_json(body: bytes) -> Any:
         raise InputError("body", "is not UTF-8 text") from None
     if not text.strip():
         raise InputError("body", "is empty; send the case as JSON")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            "body", f"not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
-    except RecursionError:
-        raise InputError("body", "is nested too deeply") from None
+    return parse_json(text, source="body")  # the loader's rules: a key twice is refused
 
 
 def split_request(data: Any) -> tuple[dict[str, Any], dict[str, bool] | None]:
-    """A request body: the case, with the clinician's `selections` beside its fields."""
+    """A request body: the case, with the clinician's `selections` beside its fields. The
+    whole body is checked as a case file is (duplicate keys, depth, sizes) before it is split."""
     if not isinstance(data, dict):
         raise InputError("", "the case must be a JSON object")
+    check_structure(data)
     case = dict(data)
     selections = case.pop("selections", None)
     return case, selections
