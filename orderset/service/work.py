@@ -82,8 +82,10 @@ def init_worker(disable: Sequence[str] = ()) -> None:
     threading.Thread(
         target=_exit_with_parent, args=(os.getppid(),), name="orderset-parent", daemon=True
     ).start()
-    with contextlib.suppress(OSError):  # not permitted on some systems
+    with contextlib.suppress(OSError, AttributeError):  # not permitted, or not Linux
         os.nice(WORKER_NICENESS)
+        # Linux: run only when a core is otherwise idle, so the JSON answers always come first.
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     _DISABLE = tuple(disable)
     _HOST = make_host(disable=_DISABLE)
     import weasyprint  # noqa: F401  (the first PDF then costs no import)
