@@ -8,8 +8,8 @@ SHEET_FONTS := fonts-noto-cjk fonts-tlwg-loma-ttf fonts-lohit-deva
 #: Debian's Chromium for the browser tests of `orderset serve` (tests/test_service_browser.py).
 BROWSER := chromium chromium-driver
 #: `make serve`: where the service listens (loopback only unless told otherwise).
-HOST ?= 127.0.0.1
-PORT ?= 8080
+SERVE_HOST ?= 127.0.0.1
+SERVE_PORT ?= 8080
 
 .PHONY: demo serve test test-deep lint typecheck format bench install clean readme
 
@@ -57,7 +57,7 @@ demo: $(STAMP)
 	@echo "wrote out/toddler-shock-brainstem.pdf"
 
 serve: $(STAMP)
-	$(BIN)/orderset serve --host $(HOST) --port $(PORT)
+	$(BIN)/orderset serve --host $(SERVE_HOST) --port $(SERVE_PORT)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
