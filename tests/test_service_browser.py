@@ -202,3 +202,12 @@ def test_send_to_pharmacy_only_with_a_receiver_and_the_ack_is_shown(page, live_s
     assert "methylPREDNISolone 425 mg" in page.locator('label[for="o-MP-1"]').inner_text()
     assert "tocilizumab" not in sent.lower()  # unticked, so not sent
     assert not page.locator("#o-TCZ-1").is_checked()  # the page keeps the tick
+
+
+def test_a_blank_form_names_every_required_field_beside_it(page, live_server):
+    page.goto(live_server.url + "/")
+    page.get_by_role("button", name="Build order set").click()
+    for path in ("patient.mrn", "patient.weight", "patient.allergies", "clinical.neuro_onset"):
+        message = page.locator(f'[data-error-for="{path}"]')
+        assert message.inner_text() == "is required"
+    assert page.locator('[data-error-for^="encounter."]').count() == 0

@@ -180,3 +180,18 @@ def test_the_form_is_made_from_the_case_document():
         "format",
         *fields.GROUPS,
     }
+
+
+def test_every_blank_required_field_is_named_at_once():
+    values = fields.case_to_form(json.loads(TODDLER.read_text()))
+    for path in ("patient.mrn", "patient.weight", "clinical.influenza"):
+        del values[path]
+    assert fields.missing(values) == ["patient.mrn", "patient.weight", "clinical.influenza"]
+    del values["patient.allergies.status"]
+    del values["patient.allergies[0].substance"]
+    del values["patient.allergies[0].reaction"]
+    assert "patient.allergies" in fields.missing(values)
+    blank = fields.missing({})
+    assert "patient.family_name" in blank and "clinical.neuro_onset" in blank
+    assert not [p for p in blank if p.startswith("encounter.")]  # an optional group
+    assert fields.missing(fields.case_to_form(json.loads(TODDLER.read_text()))) == []

@@ -472,6 +472,9 @@ def create_app(config: Config | None = None) -> Guard:
             case = form_fields.form_to_case(values)
         except form_fields.FormError as exc:
             return form_page(values, error_map(exc.field, exc.reason), 400)
+        blank = form_fields.missing(values)
+        if blank:  # every one at once, in the loader's words
+            return form_page(values, dict.fromkeys(blank, "is required"), 400)
         if not case.get("assessed_at"):
             # Fixed now, so the result, its printout and every download agree.
             case = {"assessed_at": _now_iso(), **case}

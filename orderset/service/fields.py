@@ -236,6 +236,24 @@ def form_to_case(values: Mapping[str, str]) -> dict[str, Any]:
     return _object(case_fields(), values)
 
 
+def missing(values: Mapping[str, str]) -> list[str]:
+    """Required fields left blank, all at once (the loader would name only the first), in
+    form order: every required field of a required group, and of an optional group that has
+    anything filled in."""
+    out: list[str] = []
+
+    def walk(fields: tuple[Field, ...]) -> None:
+        for field in fields:
+            if field.kind == "group":
+                if field.required or _object(field.children, values):
+                    walk(field.children)
+            elif field.required and not _value(field, values)[0]:
+                out.append(field.path)
+
+    walk(case_fields())
+    return out
+
+
 # ---- case dict -> form values -------------------------------------------------------------
 
 
