@@ -152,7 +152,7 @@ def test_ticks_survive_an_update(page, live_server):
     assert orders["MP-1"]["selected_by"] == "rule"
 
 
-def test_a_weight_without_a_unit_is_refused_beside_the_weight(page, live_server):
+def test_a_weight_without_a_unit_is_refused_beside_the_weight(page, live_server, tmp_path):
     page.goto(live_server.url + "/")
     values = toddler_values()
     values["patient.weight.unit"] = ""
@@ -161,6 +161,8 @@ def test_a_weight_without_a_unit_is_refused_beside_the_weight(page, live_server)
     message = page.locator('[data-field="patient.weight"] [data-error-for="patient.weight"]')
     message.wait_for()
     assert "has no unit" in message.inner_text()
+    page.locator('[data-field="patient.weight"]').scroll_into_view_if_needed()
+    screenshot(page, "service-error.png", tmp_path)
     with pytest.raises(orderset.InputError) as caught:
         data = json.loads(TODDLER.read_text())
         data["patient"]["weight"] = "14.2"
