@@ -150,6 +150,10 @@ def test_ticks_survive_an_update(page, live_server):
     orders = {o["id"]: o for o in data["orders"]}
     assert (orders["TCZ-1"]["selected"], orders["TCZ-1"]["selected_by"]) == (False, "clinician")
     assert orders["MP-1"]["selected_by"] == "rule"
+    page.get_by_role("button", name="Edit the case").click()  # back to the filled form
+    assert page.locator('[name="patient.weight"]').input_value() == "14.2"
+    assert page.locator('[name="patient.weight.unit"]').input_value() == "kg"
+    assert page.locator('[name="patient.allergies[0].substance"]').input_value() == "penicillin"
 
 
 def test_a_weight_without_a_unit_is_refused_beside_the_weight(page, live_server, tmp_path):
