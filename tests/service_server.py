@@ -36,23 +36,23 @@ def start_server(log: Path, *args: str) -> LiveServer:
     pytest.importorskip("uvicorn", reason="the service extra is not installed")
     port = free_port()
     env = {**os.environ, "ORDERSET_LOAD_PLUGINS": ""}
-    out = log.open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "orderset.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            *args,
-        ],
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
+    with log.open("wb") as out:  # the child keeps its own copy of the file
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "orderset.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+                *args,
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

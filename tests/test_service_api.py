@@ -322,3 +322,47 @@ def test_the_library_import_path_stays_lean():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_a_format_a_plugin_adds_is_served_offered_and_documented():
+    from orderset.plugin import Renderer
+    from orderset.service.app import Config, create_app
+
+    module = types.ModuleType("site_formats")
+
+    def render_count(order_set) -> bytes:
+        return f"{sum(o.selected for o in order_set.orders)} selected\n".encode()
+
+    @hookimpl
+    def orderset_renderers():
+        return [Renderer("count", "text/x-count", "txt", render=render_count)]
+
+    module.orderset_renderers = orderset_renderers  # type: ignore[attr-defined]
+    app = create_app(Config(workers=1, extra_plugins=(("site-formats", module),)))
+
+    async def ask() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return [
+                await client.post(
+                    "/api/order-sets", content=TODDLER.read_bytes(), params={"format": "count"}
+                ),
+                await client.post(
+                    "/api/order-sets",
+                    content=TODDLER.read_bytes(),
+                    headers={"accept": "text/x-count"},
+                ),
+                await client.get("/openapi.json"),
+                await client.get("/api/formats"),
+            ]
+
+    by_name, by_accept, openapi, formats = asyncio.run(ask())
+    expected = render_count(orderset.build_order_set(orderset.load_case(TODDLER)))
+    assert by_name.content == by_accept.content == expected
+    assert by_accept.headers["content-type"].startswith("text/x-count")
+    operation = openapi.json()["paths"]["/api/order-sets"]["post"]
+    assert (
+        "count"
+        in next(p for p in operation["parameters"] if p["name"] == "format")["schema"]["enum"]
+    )
+    assert [f["name"] for f in formats.json()["formats"]][-1] == "count"
