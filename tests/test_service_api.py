@@ -366,3 +366,16 @@ def test_a_format_a_plugin_adds_is_served_offered_and_documented():
         in next(p for p in operation["parameters"] if p["name"] == "format")["schema"]["enum"]
     )
     assert [f["name"] for f in formats.json()["formats"]][-1] == "count"
+
+
+def test_the_pharmacy_receiver_comes_only_from_the_profile():
+    from orderset import pharmacy
+
+    case = orderset.load_case(TODDLER)
+    assert pharmacy.receiver(orderset.build_order_set(case).settings) is None  # no default
+    site = {"pharmacy": {"receiver_host": "10.1.2.3", "receiver_port": 2575}}
+    built = orderset.build_order_set(case, profile=site)
+    assert pharmacy.receiver(built.settings) == ("10.1.2.3", 2575)
+    with pytest.raises(InputError) as caught:
+        orderset.build_order_set(case, profile={"pharmacy": {"receiver_port": 70000}})
+    assert caught.value.field == "pharmacy.receiver_port"
