@@ -5,8 +5,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 #: Debian fonts for the order sheet's CJK, Thai and Devanagari names (see $(STAMP)).
 SHEET_FONTS := fonts-noto-cjk fonts-tlwg-loma-ttf fonts-lohit-deva
+#: Debian's Chromium for the browser tests of `orderset serve` (tests/test_service_browser.py).
+BROWSER := chromium chromium-driver
+#: `make serve`: where the service listens (loopback only unless told otherwise).
+SERVE_HOST ?= 127.0.0.1
+SERVE_PORT ?= 8080
 
-.PHONY: demo test test-deep lint typecheck format bench install clean readme
+.PHONY: demo serve test test-deep lint typecheck format bench install clean readme
 
 $(STAMP): pyproject.toml
 	@# Best effort: Debian's HarfBuzz subsetter makes PDF font subsetting about 7x faster and
@@ -27,6 +32,14 @@ $(STAMP): pyproject.toml
 	  (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $(SHEET_FONTS) >/dev/null 2>&1) || \
 	  echo "note: $(SHEET_FONTS) not installed; names in CJK, Thai or Devanagari are refused"; \
 	fi
+	@# Best effort too: Chromium drives the web form's browser tests (Playwright uses the
+	@# system browser; it downloads none). Without it those tests skip, saying why.
+	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	    ! dpkg -s $(BROWSER) >/dev/null 2>&1; then \
+	  apt-get install -y -q $(BROWSER) >/dev/null 2>&1 || \
+	  (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $(BROWSER) >/dev/null 2>&1) || \
+	  echo "note: $(BROWSER) not installed; the browser tests of orderset serve will skip"; \
+	fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
@@ -42,6 +55,9 @@ demo: $(STAMP)
 	@echo "wrote out/toddler-shock-brainstem.json"
 	@echo "wrote out/toddler-shock-brainstem.hl7"
 	@echo "wrote out/toddler-shock-brainstem.pdf"
+
+serve: $(STAMP)
+	$(BIN)/orderset serve --host $(SERVE_HOST) --port $(SERVE_PORT)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -72,3 +88,4 @@ test-deep: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/service.py

@@ -111,6 +111,7 @@ def make_parser() -> argparse.ArgumentParser:
         help="print docs/clinical-rules.md instead: every rule with its records' figures",
     )
     _add_send_parser(sub)
+    _add_serve_parser(sub)
 
     definition = sub.add_parser(
         "definition",
@@ -155,6 +156,28 @@ def _add_send_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         "--disable", action="append", default=[], metavar="NAME", help="disable a plugin by name"
     )
     hl7_cli.add_send_arguments(send)
+
+
+def _add_serve_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    serve = sub.add_parser(
+        "serve", help="the web form and HTTP API (needs: pip install 'orderset[service]')"
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=_port, default=8080, help="TCP port (default: 8080)")
+    serve.add_argument(
+        "--profile", help="institution profile: a TOML file or a bundled name (default: default)"
+    )
+    serve.add_argument(
+        "--workers",
+        type=_jobs,
+        default=None,
+        help="processes that render PDFs (default: one less than the cores, at least 1)",
+    )
+    serve.add_argument(
+        "--disable", action="append", default=[], metavar="NAME", help="disable a plugin by name"
+    )
 
 
 #: Numbers on the command line are ASCII digits only: `str.isdigit`, `int()` and `float()`
@@ -331,6 +354,25 @@ def _cmd_definition(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from orderset.service.app import Config, default_workers, run
+    except ImportError as exc:
+        print(
+            f"orderset: serve needs the service extra ({exc.name} is missing):"
+            " pip install 'orderset[service]'",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+    config = Config(
+        profile=args.profile,
+        disable=tuple(args.disable),
+        workers=args.workers or default_workers(),
+    )
+    run(config, host=args.host, port=args.port)
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "definition": _cmd_definition,
     "build": _cmd_build,
@@ -338,6 +380,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "examples": _cmd_examples,
     "rules": _cmd_rules,
     "send": _cmd_send,
+    "serve": _cmd_serve,
 }
 
 

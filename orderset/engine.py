@@ -17,7 +17,7 @@ from typing import Any, get_args
 
 import attrs
 
-from orderset import allergies, hl7_settings, units
+from orderset import allergies, hl7_settings, pharmacy, units
 from orderset import governance as governance_settings
 from orderset.context import BuildContext
 from orderset.errors import InputError, PluginError
@@ -75,6 +75,7 @@ ENGINE_SETTINGS = (
         choices=("Letter", "A4"),
     ),
     *governance_settings.SETTINGS,
+    *pharmacy.SETTINGS,
 )
 #: ALERT-1: always on the sheet for children (Reye syndrome with influenza). An engine rule,
 #: like the salicylate refusal below, so no disabled plugin can take it off the sheet.

@@ -170,9 +170,24 @@ def plain(value: Decimal) -> Decimal:
     return normal
 
 
-def spellings(pairs: Mapping[str, pint.Unit]) -> dict[str, pint.Unit]:
+class Spellings(dict[str, pint.Unit]):
+    """Unit spellings indexed by their normalised key; `labels` keeps them as written
+    ("mg/dL"), the first spelling of each unit, for forms that offer the units."""
+
+    labels: tuple[str, ...] = ()
+
+
+def spellings(pairs: Mapping[str, pint.Unit]) -> Spellings:
     """Index spellings case-insensitively and with spaces removed ("mg / dL" == "mg/dl")."""
-    return {_key(k): v for k, v in pairs.items()}
+    out = Spellings({_key(k): v for k, v in pairs.items()})
+    seen: list[pint.Unit] = []
+    labels = []
+    for label, unit in pairs.items():
+        if not any(unit is u for u in seen):
+            seen.append(unit)
+            labels.append(label)
+    out.labels = tuple(labels)
+    return out
 
 
 def _key(text: str) -> str:

@@ -41,3 +41,7 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
     return subprocess.run(
         [str(exe), *args], capture_output=True, text=True, cwd=cwd or ROOT, env=env, timeout=120
     )
+
+
+# `orderset serve` on a loopback port, shared by the service's API and browser tests.
+from tests.service_server import live_server  # noqa: E402, F401
