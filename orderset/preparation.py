@@ -41,7 +41,7 @@ SETTINGS = (
         "Total fluid of one medication per day (mL) above which its preparation is flagged for"
         " pharmacist review (no rule gives one; no default).",
         "quantity",
-        units={"mL": units.mL},
+        units=units.spellings({"mL": units.mL}),
     ),
     Setting(
         SECTION,
@@ -284,9 +284,10 @@ def prepare(
             )
     infant = data.preservative_free_under_months
     if infant is not None and case.age.months < infant:
+        plural = "s" if infant != 1 else ""
         steps.append(
-            "Infant: use a preservative-free diluent (no benzyl alcohol) for reconstitution"
-            " and dilution."
+            f"Patient under {infant} month{plural} old: use only preservative-free product and"
+            " diluents (no benzyl alcohol)."
         )
     for d in draws:
         volume = format_quantity(d.withdraw)

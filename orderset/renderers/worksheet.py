@@ -19,7 +19,7 @@ from orderset import units
 from orderset._version import __version__
 from orderset.formatting import format_number, format_quantity
 from orderset.model import DosePreparation, Order, OrderSet
-from orderset.preparation import PER_PHARMACY, beyond_use_at, concentration_label
+from orderset.preparation import PER_PHARMACY, SECTION, beyond_use_at, concentration_label
 from orderset.renderers import html as sheet
 from orderset.rules import RULES_VERSION
 
@@ -79,14 +79,19 @@ def _final(dp: DosePreparation) -> str:
     return text
 
 
-def _fluid(dp: DosePreparation) -> str | None:
+def _fluid(dp: DosePreparation, order_set: OrderSet) -> str | None:
     if dp.fluid_per_day is None or dp.fluid_per_kg_per_day is None:
         return None
-    return (
+    text = (
         f"{format_quantity(dp.fluid_per_day)} a day"
         f" ({format_number(units.to_decimal(dp.fluid_per_kg_per_day, units.mL_per_kg), 1)}"
         " mL/kg a day)"
     )
+    settings = order_set.settings
+    keys = ("fluid_warning_ml_per_day", "fluid_warning_ml_per_kg_per_day")
+    if settings is None or all(settings.get(SECTION, k) is None for k in keys):
+        text += "; no fluid limit is set in the institution profile"
+    return text
 
 
 def _beyond_use(dp: DosePreparation, when: dt.datetime) -> list[str]:
@@ -98,7 +103,9 @@ def _beyond_use(dp: DosePreparation, when: dt.datetime) -> list[str]:
     ]
 
 
-def block(order: Order, dp: DosePreparation, when: dt.datetime) -> dict[str, Any]:
+def block(
+    order: Order, dp: DosePreparation, when: dt.datetime, order_set: OrderSet
+) -> dict[str, Any]:
     """One dose's block, as printed text."""
     dose = format_quantity(order.dose, order.dose_unit) if order.dose is not None else ""
     drug = sheet.tall_man(order.drug or "")
@@ -123,7 +130,7 @@ def block(order: Order, dp: DosePreparation, when: dt.datetime) -> dict[str, Any
         "final": _final(dp),
         "rate": _rate(dp) if dp.route == "IV" else "not an infusion",
         "infuse_over": _q(dp.infuse_over) if dp.route == "IV" else "not an infusion",
-        "fluid": _fluid(dp),
+        "fluid": _fluid(dp, order_set),
         "beyond_use": _beyond_use(dp, when),
         "light": light,
         "filter": dp.filter or "none stated in the formulary",
@@ -150,7 +157,7 @@ def worksheet_context(order_set: OrderSet) -> dict[str, Any]:
         "rules_version": RULES_VERSION,
         "profile_name": order_set.profile_name,
         "patient": patient,
-        "blocks": [block(o, dp, when) for o, dp in prepared_orders(order_set)],
+        "blocks": [block(o, dp, when, order_set) for o, dp in prepared_orders(order_set)],
         "page_size": sheet.page_size(order_set),
         "top_margin_mm": sheet._top_margin_mm(patient["name"], patient["header_allergies"]),
     }
