@@ -275,10 +275,12 @@ def _build_batch(args: argparse.Namespace) -> int:
     from orderset import batch
 
     _check_format(args.format)
-    if args.prepared_at is not None or args.label_layout != "sheet":
-        raise InputError(
-            "--prepared-at", "worksheets and labels are built one case at a time (one CASE)"
-        )
+    for option, given in (
+        ("--prepared-at", args.prepared_at is not None),
+        ("--label-layout", args.label_layout != "sheet"),
+    ):
+        if given:
+            raise InputError(option, "worksheets and labels are built one case at a time")
     if not args.output:
         raise InputError("-o", "several cases need an output directory (-o DIR)")
     jobs = batch.plan(

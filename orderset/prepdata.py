@@ -91,12 +91,6 @@ class PrepData:
     #: Fields the institution profile set (their source is the profile, not `source`).
     from_profile: tuple[str, ...] = ()
 
-    def source_of(self, name: str) -> str:
-        """Where the value of field `name` comes from, for the worksheet and JSON."""
-        if name in self.from_profile:
-            return "institution profile"
-        return self.source if getattr(self, name) not in (None, ()) else ""
-
 
 # ---- profile overrides ----------------------------------------------------------------------
 

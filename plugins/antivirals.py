@@ -28,7 +28,6 @@ from orderset.plugin import (
     PluginError,
     Preparation,
     PrepData,
-    Presentation,
     Product,
     Rule,
     Section,
@@ -140,14 +139,14 @@ OSE2_HEMODIALYSIS_START = "give after the next hemodialysis session"
 OSE2_INCREMENT = units.Quantity(1, units.mg)
 
 # Preparation facts from the RAPIVAB (peramivir) US label as quoted by the manufacturer's site
-# (notes/product-labels.md section 5, label-copy): 200 mg/20 mL (10 mg/mL) single-dose vials;
-# diluted in 0.9% or 0.45% sodium chloride, 5% dextrose or lactated Ringer's to at most
-# 100 mL; infused over 15 to 30 minutes; given at once, or kept at 2 to 8 C for up to 24 hours.
-# No final volume under 100 mL is given: from the profile, else "per pharmacy procedure".
+# (notes/product-labels.md section 5, label-copy): diluted in 0.9% or 0.45% sodium chloride,
+# 5% dextrose or lactated Ringer's to at most 100 mL; infused over 15 to 30 minutes (the current
+# label: at least 15); given at once, or kept at 2 to 8 C for up to 24 hours. The vial size
+# (200 mg/20 mL) was seen only in secondary sources and no final volume under 100 mL is given:
+# both from the profile, else "per pharmacy procedure".
 OSE2_PREP_SOURCE = "RAPIVAB (peramivir) US label, as quoted by rapivab.com"
 OSE2_PREPARATION = PrepData(
     source=OSE2_PREP_SOURCE,
-    presentations=(Presentation(units.Quantity(200, units.mg), units.Quantity(20, units.mL)),),
     diluents=(
         "0.9% sodium chloride",
         "0.45% sodium chloride",

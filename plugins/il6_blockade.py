@@ -80,7 +80,8 @@ TCZ1_INCREMENT = units.Quantity(2, units.mg)
 # single-dose vials 80 mg/4 mL, 200 mg/10 mL, 400 mg/20 mL (20 mg/mL); diluted in 0.9% or 0.45%
 # sodium chloride; one 60-minute infusion, never a bolus or push; the diluted solution keeps
 # 24 hours at 2 to 8 C or room temperature in 0.9%, and in 0.45% 24 hours at 2 to 8 C or
-# 4 hours at room temperature; protect from light; mix by gently inverting the bag (foaming).
+# 4 hours at room temperature; protect from light; mix by gently inverting the bag (foaming);
+# let it reach room temperature before the infusion; its own line.
 TCZ1_PREP_SOURCE = (
     "ACTEMRA (tocilizumab) US label, as quoted by actemrahcp.com and Roche US medical"
     " information (2023)"
@@ -102,8 +103,11 @@ TCZ1_PREPARATION = PrepData(
     ),
     handling=(
         "Add the drug slowly into the bag; mix by gently inverting the bag to avoid foaming.",
+        "Do not use if there are particles or discoloration.",
+        "Let the diluted solution reach room temperature before the infusion.",
+        "Infuse over 60 minutes with an infusion set; never as a bolus or IV push.",
+        "Own line: not in the same IV line as other drugs.",
         "Single-dose vials: discard the unused part.",
-        "Infuse over 60 minutes; never as a bolus or IV push.",
     ),
 )
 

@@ -28,7 +28,6 @@ from orderset.plugin import (
     Order,
     Preparation,
     PrepData,
-    Presentation,
     Product,
     Rule,
     Section,
@@ -75,30 +74,24 @@ MP2_DEFAULT_DRUG = "oral corticosteroid"
 MP2_DOSE_KEYS = ("taper_drug", "taper_mg_per_kg", "taper_max_dose", "taper_frequency")
 
 MP2_CLASSES = ("corticosteroid", "glucocorticoid")
-# Preparation facts from the SOLU-MEDROL US label (notes/product-labels.md section 1,
-# label-copy): single-dose Act-O-Vials mixed with their own diluent, 40 mg in 1 mL, 125 mg in
-# 2 mL, 500 mg in 4 mL and 1 g in 8 mL, preservative-free; benzyl alcohol formulations not in
-# neonates (under 1 month); rapid IV of large doses (over 0.5 g in under 10 minutes) has caused
-# arrhythmia and cardiac arrest. The diluents for further dilution, a final volume and the
-# beyond-use time were seen only in non-US or secondary texts: none is bundled, so they come
-# from the profile or the worksheet says "per pharmacy procedure".
-MP1_PREP_SOURCE = "SOLU-MEDROL (methylprednisolone sodium succinate) US label, January 2018"
-MP1_ACT_O_VIAL = "its own diluent (Act-O-Vial: press the activator, then gently agitate)"
+# Preparation facts from the current SOLU-MEDROL US label (DailyMed set 7271310c; notes/
+# product-labels.md section 1, label): formulations with benzyl alcohol must not be used in
+# neonates and are contraindicated in premature infants; the 40 mg presentation contains lactose
+# from cow's milk (contraindicated in cow's milk allergy). The presentations changed between US
+# label revisions (Act-O-Vials of 40, 125, 500 mg and 1 g; a 1 g vial of 16 mL without diluent),
+# with and without benzyl alcohol, so which vials a site stocks comes from its profile
+# ([formulary.methylprednisolone-iv] presentations), as do the diluents, final volume and
+# beyond-use time (seen only in non-US or secondary texts); otherwise the worksheet says "per
+# pharmacy procedure" and flags the dose.
+MP1_PREP_SOURCE = (
+    "SOLU-MEDROL (methylprednisolone sodium succinate) US label, DailyMed set 7271310c"
+)
 MP1_PREPARATION = PrepData(
     source=MP1_PREP_SOURCE,
-    presentations=tuple(
-        Presentation(
-            units.Quantity(mg, units.mg),
-            units.Quantity(ml, units.mL),
-            reconstitute_with=MP1_ACT_O_VIAL,
-        )
-        for mg, ml in ((40, 1), (125, 2), (500, 4), (1000, 8))
-    ),
     preservative_free_under_months=1,
     handling=(
-        "Single-dose, preservative-free Act-O-Vials: discard the unused part.",
-        "Never as a rapid IV push: over 0.5 g in under 10 minutes has caused arrhythmia and"
-        " cardiac arrest.",
+        "Benzyl alcohol formulations: never in neonates; contraindicated in premature infants.",
+        "The 40 mg presentation contains lactose from cow's milk: not in cow's milk allergy.",
     ),
 )
 MP1_NEVER_PUSH_NOTE = (

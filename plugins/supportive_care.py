@@ -428,8 +428,8 @@ LORAZEPAM_PREPARATION = PrepData(
     presentations=_amounts(units.mg, (2, 1), (4, 1)),
     protect_from_light=True,
     handling=(
-        "Immediately before IV use dilute with an equal volume of a compatible solution; mix"
-        " by gently inverting, do not shake vigorously.",
+        "Immediately before IV use dilute with an equal volume of a compatible solution (never"
+        " more diluent than drug); mix by gently inverting, do not shake vigorously.",
     ),
 )
 # Midazolam Injection USP (Hospira) US label: 1 mg/mL and 5 mg/mL; 10 mg/10 mL, 25 mg/5 mL,

@@ -35,14 +35,25 @@ def draws(dp) -> list[tuple[str, int, Decimal]]:
     return [(d.description, d.count, ml(d.withdraw)) for d in dp.draws]
 
 
-# ---- methylprednisolone (MP-1; SOLU-MEDROL Act-O-Vials 40 mg/1 mL, 125 mg/2 mL, 500 mg/4 mL,
-# 1 g/8 mL) --------------------------------------------------------------------------------------
+# ---- methylprednisolone (MP-1) ---------------------------------------------------------------
 
+ACT_O_VIAL = "its own diluent (Act-O-Vial)"
 MP_PROFILE = {
-    # A site's choices (the label text seen gives no diluent list or final volume): the test
-    # supplies them as a profile would.
+    # A site's stock and choices, as its profile gives them: the US presentations changed between
+    # label revisions, and the diluents, final volume and beyond-use time were not seen in a US
+    # label, so none is bundled. This site stocks the preservative-free Act-O-Vials of the 2011
+    # US label: 40 mg/1 mL, 125 mg/2 mL, 500 mg/4 mL, 1 g/8 mL.
     "formulary": {
         "methylprednisolone-iv": {
+            "presentations": [
+                {"content": c, "volume": v, "reconstitute_with": ACT_O_VIAL}
+                for c, v in (
+                    ("40 mg", "1 mL"),
+                    ("125 mg", "2 mL"),
+                    ("500 mg", "4 mL"),
+                    ("1 g", "8 mL"),
+                )
+            ],
             "diluents": ["0.9% sodium chloride", "5% dextrose"],
             "final_volume": "50 mL",
             "storage": [{"condition": "room temperature", "hours": 48}],
@@ -79,7 +90,7 @@ def test_methylprednisolone_1000_mg_uses_one_1_g_vial_not_two_500_mg():
     os_ = build(case_data(weight="34 kg", age_months=120), profile=MP_PROFILE)
     dp = prep(os_, "MP-1")
     assert order(os_, "MP-1").dose == units.Quantity(D(1000), units.mg)
-    assert draws(dp) == [("1,000 mg/8 mL vial", 1, D(8))]
+    assert draws(dp) == [("1 g/8 mL vial", 1, D(8))]
     assert dp.containers == 1
     assert ml(dp.diluent_volume) == D(42)
     assert units.to_decimal(dp.final_concentration, units.mg_per_mL) == D(20)
@@ -91,6 +102,7 @@ def test_methylprednisolone_without_site_data_says_per_pharmacy_procedure_and_is
     dp = prep(os_, "MP-1")
     assert dp.final_volume is None and dp.rate is None
     reasons = " ".join(dp.review)
+    assert "No container sizes in the formulary for methylprednisolone-iv" in reasons
     assert "Diluent per pharmacy procedure" in reasons
     assert "Final volume per pharmacy procedure" in reasons
     assert "beyond-use time per pharmacy procedure" in reasons
@@ -188,7 +200,9 @@ def test_ivig_at_180_kg_gets_a_fluid_warning_from_the_profile_limit():
     assert not any("Fluid" in r for r in plain.review)
 
 
-# ---- peramivir (OSE-2; RAPIVAB 200 mg/20 mL, at most 100 mL, 15 to 30 minutes) --------------
+# ---- peramivir (OSE-2; RAPIVAB: at most 100 mL, 15 to 30 minutes; the site's 200 mg/20 mL) --
+
+PERAMIVIR_VIAL = {"presentations": [{"content": "200 mg", "volume": "20 mL"}]}
 
 
 def test_peramivir_at_38_kg():
@@ -198,18 +212,29 @@ def test_peramivir_at_38_kg():
     # choice the block is flagged; with 100 mL: diluent 54.4 mL, 456 / 100 = 4.56 mg/mL, and
     # 30 minutes (OSE-2 default) -> 100 mL / 0.5 h = 200 mL/h.
     data = case_data(weight="38 kg", age_months=132, enteral_route_available=False)
-    dp = prep(build(data), "OSE-2")
+    assert any("No container sizes" in r for r in prep(build(data), "OSE-2").review)
+    stock = {"formulary": {"peramivir-iv": PERAMIVIR_VIAL}}
+    dp = prep(build(data, profile=stock), "OSE-2")
     assert draws(dp) == [("200 mg/20 mL vial", 2, D(20)), ("200 mg/20 mL vial", 1, D("5.6"))]
     assert ml(dp.drug_volume) == D("45.6")
     assert any("Final volume per pharmacy procedure (at most 100 mL)" in r for r in dp.review)
-    site = {"formulary": {"peramivir-iv": {"final_volume": "100 mL"}}}
+    site = {"formulary": {"peramivir-iv": {**PERAMIVIR_VIAL, "final_volume": "100 mL"}}}
     dp = prep(build(data, profile=site), "OSE-2")
     assert ml(dp.diluent_volume) == D("54.4")
     assert units.to_decimal(dp.final_concentration, units.mg_per_mL) == D("4.56")
     assert units.to_decimal(dp.rate, units.mL_per_h) == D(200)
     assert dp.review == ()
-    # Over the label's 100 mL: flagged, never printed as fine.
-    over = {"formulary": {"peramivir-iv": {"final_volume": "120 mL", "final_volume_max": "120 mL"}}}
+    # A site that documents a larger maximum sets it with the volume; a final volume over the
+    # label's 100 mL alone is refused at load, naming the field.
+    over = {
+        "formulary": {
+            "peramivir-iv": {
+                **PERAMIVIR_VIAL,
+                "final_volume": "120 mL",
+                "final_volume_max": "120 mL",
+            }
+        }
+    }
     assert prep(build(data, profile=over), "OSE-2").review == ()
     too_much = {"formulary": {"peramivir-iv": {"final_volume": "150 mL"}}}
     with pytest.raises(InputError, match=r"formulary\.peramivir-iv\.final_volume"):

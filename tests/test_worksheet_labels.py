@@ -171,3 +171,38 @@ def test_labels_print_patient_dose_final_and_beyond_use():
     assert "Final 50 mL (3.4 mg/mL)" in tcz
     assert "Rate 50 mL/h over 60 minutes" in tcz
     assert "2026-11-22 12:30 -05:00" in tcz
+
+
+def test_the_readme_profile_example_loads_and_prepares():
+    import re
+    import tomllib
+
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Pharmacy preparation worksheet and dose labels", 1)[1]
+    block = re.search(r"```toml\n(.*?)```", section, re.S)
+    assert block, "the worksheet section lost its profile example"
+    order_set = build(case_data(weight="14.2 kg"), profile=tomllib.loads(block.group(1)))
+    dp = next(o for o in order_set.orders if o.id == "MP-1").dose_preparation
+    # 30 mg/kg x 14.2 kg = 426 -> 425 mg (5 mg steps); 125 + 125 + 125 + 125 = 500 mg wastes
+    # 75 mg in 4 vials, one 500 mg vial wastes 75 mg too: the fewest containers win.
+    assert [(d.description, d.count) for d in dp.draws] == [("500 mg/4 mL vial", 1)]
+    assert not any("per pharmacy procedure" in r for r in dp.review)
+
+
+def test_several_cases_with_a_preparation_time_are_refused(tmp_path, capsys):
+    args = [
+        "build",
+        EXAMPLE,
+        "example:school-age-26kg",
+        "--format",
+        "worksheet",
+        "-o",
+        str(tmp_path),
+        "--prepared-at",
+        PREPARED,
+    ]
+    assert main(args) == 2
+    assert "--prepared-at" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
