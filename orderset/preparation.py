@@ -308,6 +308,17 @@ def prepare(
     fixed_diluent: Decimal | None = None
     if undiluted:
         final = drug_volume
+        im_max = _decimal(data.im_volume_max, units.mL)
+        if (
+            route == "IM"
+            and im_max is not None
+            and drug_volume is not None
+            and drug_volume > im_max
+        ):
+            review.append(
+                f"The IM injection is {format_quantity(_ml(drug_volume))}, over the profile's"
+                f" {format_quantity(_ml(im_max))} for one injection: choose a stronger product."
+            )
         if data.must_dilute and unit == units.mL and route == "IV":
             review.append(
                 "The label says this product must be diluted; the order gives it undiluted."
@@ -322,6 +333,8 @@ def prepare(
         rule_final = plugin_prep.final_volume if plugin_prep else None
         final = _decimal(rule_final, units.mL) or _decimal(data.final_volume, units.mL)
         fixed_diluent = _decimal(data.diluent_volume, units.mL)
+        if final is None and data.equal_volume_dilution and drug_volume is not None:
+            fixed_diluent = drug_volume
         if final is None and fixed_diluent is not None and drug_volume is not None:
             final = drug_volume + fixed_diluent
         if final is None:
@@ -343,14 +356,17 @@ def prepare(
             )
         else:
             drug_ml, final_ml = format_quantity(_ml(drug_volume)), format_quantity(_ml(final))
+            named = (
+                diluent if diluent != PER_PHARMACY else "a diluent chosen per pharmacy procedure"
+            )
             if fixed_diluent is not None and final == drug_volume + fixed_diluent:
                 steps.append(
                     f"Add the {drug_ml} of drug to {format_quantity(_ml(fixed_diluent))} of"
-                    f" {diluent} (final {final_ml})."
+                    f" {named} (final {final_ml})."
                 )
             else:
                 steps.append(
-                    f"From a {final_ml} bag of {diluent} withdraw and discard {drug_ml}, then add"
+                    f"From a {final_ml} bag of {named} withdraw and discard {drug_ml}, then add"
                     f" the {drug_ml} of drug (final {final_ml}; diluent"
                     f" {format_quantity(_ml(diluent_volume))})."
                 )

@@ -70,6 +70,11 @@ class PrepData:
     #: Or a fixed volume of diluent the drug is added to (final = drug + diluent), as a label
     #: says "dilute in 100 mL"; used when neither the rule nor `final_volume` gives a final.
     diluent_volume: pint.Quantity | None = None
+    #: Or diluted with an equal volume just before use (final = twice the drug volume).
+    equal_volume_dilution: bool | None = None
+    #: The largest volume given as one intramuscular injection (a site's choice: no rule or
+    #: label gives one); an IM dose over it is flagged.
+    im_volume_max: pint.Quantity | None = None
     final_volume_max: pint.Quantity | None = None
     #: Limits of the final (diluted) concentration, in mg/mL.
     concentration_min: pint.Quantity | None = None
@@ -115,6 +120,8 @@ FIELDS = (
     "diluents",
     "final_volume",
     "diluent_volume",
+    "equal_volume_dilution",
+    "im_volume_max",
     "final_volume_max",
     "concentration_min",
     "concentration_max",
@@ -246,7 +253,7 @@ def parse_field(path: str, name: str, raw: Any, dose_unit: pint.Unit) -> Any:
         return _texts(path, raw, allow_empty=True)
     if name == "handling":
         return _texts(path, raw, allow_empty=True)
-    if name in ("final_volume", "final_volume_max", "diluent_volume"):
+    if name in ("final_volume", "final_volume_max", "diluent_volume", "im_volume_max"):
         return _quantity(path, raw, _VOLUME, "volume")
     if name in ("concentration_min", "concentration_max"):
         return _quantity(path, raw, _CONCENTRATION, "concentration")
@@ -254,7 +261,7 @@ def parse_field(path: str, name: str, raw: Any, dose_unit: pint.Unit) -> Any:
         return _whole(path, raw, "minutes")
     if name == "preservative_free_under_months":
         return _whole(path, raw, "months")
-    if name in ("protect_from_light", "high_alert", "must_dilute"):
+    if name in ("protect_from_light", "high_alert", "must_dilute", "equal_volume_dilution"):
         return _bool(path, raw)
     if name in ("filter", "review_reason"):
         return _text(path, raw)

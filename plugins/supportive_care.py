@@ -426,6 +426,7 @@ def _amounts(
 LORAZEPAM_PREPARATION = PrepData(
     source="Lorazepam Injection USP (Hospira) US label",
     presentations=_amounts(units.mg, (2, 1), (4, 1)),
+    equal_volume_dilution=True,
     protect_from_light=True,
     handling=(
         "Immediately before IV use dilute with an equal volume of a compatible solution (never"

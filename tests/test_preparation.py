@@ -268,6 +268,31 @@ def test_a_concentration_over_the_limit_is_flagged():
     assert any("over the product's maximum 15 mg/mL" in r for r in dp.review)
 
 
+# ---- seizure rescue: lorazepam 1:1, midazolam IM -----------------------------------------------
+
+
+def test_lorazepam_is_diluted_with_an_equal_volume():
+    # 0.1 mg/kg x 14.2 kg = 1.42 mg; ROUND-1 0.1 mg -> 1.4 mg. One 2 mg/1 mL vial (least waste,
+    # 0.6 mg): 1.4 / 2 = 0.7 mL. Lorazepam label: dilute with an equal volume just before IV use:
+    # 0.7 mL of diluent, final 1.4 mL at 1.4 / 1.4 = 1 mg/mL.
+    dp = prep(build(case_data(weight="14.2 kg")), "SEIZ-1-LORAZEPAM")
+    assert draws(dp) == [("2 mg/1 mL vial", 1, D("0.7"))]
+    assert ml(dp.diluent_volume) == D("0.7") and ml(dp.final_volume) == D("1.4")
+    assert units.to_decimal(dp.final_concentration, units.mg_per_mL) == D(1)
+    # The label text seen names no diluent: the block says so.
+    assert any(r.startswith("Diluent per pharmacy procedure") for r in dp.review)
+
+
+def test_an_im_volume_over_the_sites_limit_is_flagged():
+    # 0.3 mg/kg x 14.2 kg = 4.26 mg -> 4.3 mg. The least waste is the 10 mg/10 mL (1 mg/mL) vial:
+    # 4.3 mL in one IM injection. No rule or label gives an IM volume limit; a site's 3 mL flags it.
+    data = case_data(weight="14.2 kg")
+    assert ml(prep(build(data), "SEIZ-1-MIDAZOLAM-IM").drug_volume) == D("4.3")
+    profile = {"formulary": {"midazolam-inj": {"im_volume_max": "3 mL"}}}
+    dp = prep(build(data, profile=profile), "SEIZ-1-MIDAZOLAM-IM")
+    assert any("IM injection is 4.3 mL, over the profile's 3 mL" in r for r in dp.review)
+
+
 # ---- the mechanism --------------------------------------------------------------------------
 
 

@@ -170,7 +170,9 @@ def test_labels_print_patient_dose_final_and_beyond_use():
     assert "tocilizumab 170 mg IV" in tcz
     assert "Final 50 mL (3.4 mg/mL)" in tcz
     assert "Rate 50 mL/h over 60 minutes" in tcz
-    assert "2026-11-22 12:30 -05:00" in tcz
+    # The label has room for one beyond-use time: the earliest (0.45% at room temperature, 4 h).
+    assert "2026-11-22 12:30 -05:00, diluted in 0.45% sodium chloride, room temperature" in tcz
+    assert "(earliest of 3 storage conditions)" in tcz
 
 
 def test_the_readme_profile_example_loads_and_prepares():

@@ -1,8 +1,10 @@
 """Dose labels (PDF): one 4 x 2 inch label per prepared dose, with a Data Matrix barcode.
 
 Each label prints the patient's name, MRN and birth date, the drug (tall man) and dose, the
-final volume and concentration, route, rate and beyond-use times, all from the engine's
-`Order.dose_preparation` (the worksheet prints the same), and a Data Matrix (ECC 200, ISO/IEC
+final volume and concentration, route, rate and the earliest beyond-use time, all from the
+engine's
+`Order.dose_preparation` (the worksheet prints the same, with every storage condition), and
+a Data Matrix (ECC 200, ISO/IEC
 16022) holding the dose's identity (`payload`). Data Matrix rather than Code 128: a 2-inch label
 has room for about 20 Code 128 characters at a bar width scanners read reliably, while the
 identity (MRN, order, drug, dose, final volume, beyond-use time) needs 80 to 120; Data Matrix
@@ -20,6 +22,7 @@ page for a label printer.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -125,10 +128,7 @@ def label(order_set: OrderSet, order: Order, dp: DosePreparation) -> dict[str, A
         "final": final,
         "route": dp.route,
         "rate": rate,
-        "beyond_use": [
-            f"{sheet._datetime(until)} {condition}" for condition, until in beyond_use_at(dp, when)
-        ]
-        or [f"Beyond use: {PER_PHARMACY}"],
+        "beyond_use": _earliest(dp, when),
         "light": bool(dp.protect_from_light),
         "review": bool(dp.review),
         "double_check": dp.double_check,
@@ -136,6 +136,18 @@ def label(order_set: OrderSet, order: Order, dp: DosePreparation) -> dict[str, A
         "payload": code,
         "barcode": datamatrix_svg(code),
     }
+
+
+def _earliest(dp: DosePreparation, when: dt.datetime) -> list[str]:
+    """The label's beyond-use line: the earliest time of any storage condition (the safe one
+    whichever way the dose is kept; a 2-inch label has no room for every condition, the
+    worksheet lists them all)."""
+    times = beyond_use_at(dp, when)
+    if not times:
+        return [f"Beyond use: {PER_PHARMACY}"]
+    condition, until = min(times, key=lambda pair: pair[1])
+    more = f" (earliest of {len(times)} storage conditions)" if len(times) > 1 else ""
+    return [f"{sheet._datetime(until)}, {condition}{more}"]
 
 
 def labels_context(order_set: OrderSet) -> dict[str, Any]:
