@@ -117,11 +117,34 @@ def _ml(value: Decimal) -> pint.Quantity:
     return units.decimal_quantity(value, units.mL)
 
 
+#: `_numbers` by presentation identity (hashing a Presentation hashes pint Quantities, which
+#: converts them: slower than the conversions saved). The presentation is kept in the entry so
+#: its id cannot be reused while cached; a profile's products are few.
+_NUMBERS: dict[tuple[int, int], tuple[Presentation, tuple[Decimal, Decimal, pint.Quantity]]] = {}
+_NUMBERS_MAX = 1024
+
+
+def _numbers(p: Presentation, unit: units.UnitLike) -> tuple[Decimal, Decimal, pint.Quantity]:
+    """A presentation's content (dose unit) and volume (mL) as Decimals and its concentration
+    for display; cached, as products are constants and pint conversions are the slow part."""
+    key = (id(p), id(unit))
+    entry = _NUMBERS.get(key)
+    if entry is not None and entry[0] is p:
+        return entry[1]
+    content = units.to_decimal(units.exact(p.content), unit)
+    volume = units.to_decimal(units.exact(p.volume), units.mL)
+    numbers = (content, volume, _concentration(p, unit))
+    if len(_NUMBERS) >= _NUMBERS_MAX:
+        _NUMBERS.clear()
+    _NUMBERS[key] = (p, numbers)
+    return numbers
+
+
 def _draws(
     dose: Decimal, unit: units.UnitLike, label: str, presentations: Sequence[Presentation]
 ) -> tuple[tuple[VialDraw, ...], Decimal, list[str]]:
     """The containers for `dose` and the volume drawn from each; and the waste (dose units)."""
-    contents = [units.to_decimal(units.exact(p.content), unit) for p in presentations]
+    contents = [_numbers(p, unit)[0] for p in presentations]
     counts = choose_containers(dose, contents)
     used = [(i, n) for i, n in enumerate(counts) if n]
     waste = sum((contents[i] * n for i, n in used), Decimal(0)) - dose
@@ -131,8 +154,7 @@ def _draws(
     notes: list[str] = []
     for i, n in sorted(used, key=lambda pair: (-contents[pair[0]], pair[0])):
         p = presentations[i]
-        volume = units.to_decimal(units.exact(p.volume), units.mL)
-        concentration = _concentration(p, unit)
+        _, volume, concentration = _numbers(p, unit)
         full = n - 1 if i == partial else n
         if full:
             draws.append(_draw(p, full, volume, contents[i], unit, concentration, label))
@@ -170,8 +192,8 @@ def _draw(
     return VialDraw(
         description=_container_text(p, label),
         count=count,
-        content=units.exact(p.content),
-        volume=units.exact(p.volume),
+        content=p.content,
+        volume=p.volume,
         withdraw=_ml(withdraw),
         amount=units.decimal_quantity(amount, unit),
         concentration=concentration,
