@@ -467,6 +467,8 @@ def prepare(
             )
     elif route == "IV" and not titrated:
         review.append(f"Infusion time {PER_PHARMACY}: the order gives none.")
+    if over_min is not None and over_min > 0 and route == "IV" and not titrated:
+        review.extend(_dose_rate_checks(dose, unit, label, over_min, data, case))
 
     # Fluid per day.
     frequency = FREQUENCIES.get(order.frequency or "")
@@ -532,6 +534,34 @@ def prepare(
         review=tuple(review),
         sources=tuple(sources),
     )
+
+
+def _dose_rate_checks(
+    dose: Decimal,
+    unit: units.UnitLike,
+    label: str,
+    over_min: Decimal,
+    data: PrepData,
+    case: Case,
+) -> list[str]:
+    """The dose over the infusion time against the product's fastest dose rates."""
+    per_min = dose / over_min
+    reasons = []
+    shown = f"{format_number(per_min, 2)} {label}/min"
+    if data.dose_rate_max is not None:
+        limit = units.to_decimal(data.dose_rate_max, unit / units.minute)
+        if per_min > limit:
+            reasons.append(
+                f"{shown} is faster than the product's maximum {format_number(limit)} {label}/min."
+            )
+    if data.dose_rate_max_per_kg_child is not None and case.is_child:
+        limit = units.to_decimal(data.dose_rate_max_per_kg_child, unit / units.kg / units.minute)
+        if per_min > limit * case.weight_kg:
+            reasons.append(
+                f"{shown} is faster than the product's {format_number(limit)} {label}/kg/min"
+                f" x {format_number(case.weight_kg)} kg for a child."
+            )
+    return reasons
 
 
 def _minutes_text(minutes: Decimal) -> str:

@@ -81,6 +81,10 @@ class PrepData:
     concentration_max: pint.Quantity | None = None
     infusion_minutes_min: int | None = None
     infusion_minutes_max: int | None = None
+    #: Fastest dose rates: per minute (every patient), and per kg per minute (children under
+    #: 18, as a label's "whichever is slower"); in the dose unit per minute.
+    dose_rate_max: pint.Quantity | None = None
+    dose_rate_max_per_kg_child: pint.Quantity | None = None
     filter: str | None = None
     protect_from_light: bool | None = None
     storage: tuple[Storage, ...] | None = None
@@ -127,6 +131,8 @@ FIELDS = (
     "concentration_max",
     "infusion_minutes_min",
     "infusion_minutes_max",
+    "dose_rate_max",
+    "dose_rate_max_per_kg_child",
     "filter",
     "protect_from_light",
     "storage",
@@ -150,6 +156,14 @@ def _quantity(path: str, raw: Any, allowed: Mapping[str, pint.Unit], what: str) 
     low, high, shown = _RANGES[kind]
     if not low <= value <= high:
         raise InputError(path, f"{raw!r} is outside the plausible range {shown}")
+    return units.exact(q)
+
+
+def _rate(path: str, raw: Any, allowed: Mapping[str, Any]) -> pint.Quantity:
+    q = units.parse_measurement(path, raw, units.spellings(allowed), "dose rate")
+    value = units.exact_decimal(q.magnitude)
+    if not Decimal("0.001") <= value <= Decimal(100_000):
+        raise InputError(path, f"{raw!r} is outside the plausible range 0.001 to 100,000")
     return units.exact(q)
 
 
@@ -257,6 +271,11 @@ def parse_field(path: str, name: str, raw: Any, dose_unit: pint.Unit) -> Any:
         return _quantity(path, raw, _VOLUME, "volume")
     if name in ("concentration_min", "concentration_max"):
         return _quantity(path, raw, _CONCENTRATION, "concentration")
+    if name == "dose_rate_max":
+        return _rate(path, raw, {f"{k}/min": u / units.minute for k, u in _MASS.items()})
+    if name == "dose_rate_max_per_kg_child":
+        allowed = {f"{k}/kg/min": u / units.kg / units.minute for k, u in _MASS.items()}
+        return _rate(path, raw, allowed)
     if name in ("infusion_minutes_min", "infusion_minutes_max"):
         return _whole(path, raw, "minutes")
     if name == "preservative_free_under_months":

@@ -452,12 +452,16 @@ LEVETIRACETAM_PREPARATION = PrepData(
     storage=(Storage("room temperature, 15 to 30 °C", Decimal(4)),),
     handling=("Consider the patient's total daily fluid intake (label).",),
 )
-# CEREBYX US label 16.1-16.2: 100 mg PE/2 mL and 500 mg PE/10 mL single-dose vials (50 mg
-# PE/mL); discard the unused part. Diluents, concentration limits and the diluted solution's
-# beyond-use time only in secondary texts.
+# CEREBYX US label 16.1-16.2 and highlights: 100 mg PE/2 mL and 500 mg PE/10 mL single-dose
+# vials (50 mg PE/mL); discard the unused part; the boxed warning's rates. Diluents,
+# concentration limits and the diluted solution's beyond-use time only in secondary texts.
 FOSPHENYTOIN_PREPARATION = PrepData(
-    source="CEREBYX (fosphenytoin) US label, sections 16.1 and 16.2",
+    source="CEREBYX (fosphenytoin) US label, sections 16.1 and 16.2 and boxed warning",
     presentations=_amounts(units.mg, (100, 2), (500, 10)),
+    # Boxed warning: never faster than 150 mg PE/min; in children 2 mg PE/kg/min or 150 mg
+    # PE/min, whichever is slower (checked again on the prepared dose, independently of SEIZ-1).
+    dose_rate_max=units.Quantity(150, units.mg / units.minute),
+    dose_rate_max_per_kg_child=units.Quantity(2, units.mg_per_kg_per_min),
     handling=(
         "50 mg PE per mL, not per vial: check the volume against the dose.",
         "Single-dose vials: discard the unused part.",

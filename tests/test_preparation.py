@@ -293,6 +293,25 @@ def test_an_im_volume_over_the_sites_limit_is_flagged():
     assert any("IM injection is 4.3 mL, over the profile's 3 mL" in r for r in dp.review)
 
 
+def test_fosphenytoin_dose_rate_is_checked_against_the_boxed_warning():
+    # 20 mg PE/kg x 14.2 kg = 284 -> 285 mg PE (5 mg PE steps). SEIZ-1: the slower of
+    # 2 mg PE/kg/min x 14.2 = 28.4 and 150 mg PE/min is 28.4; 285 / 28.4 = 10.04 -> 11 minutes.
+    # 285 / 11 = 25.9 mg PE/min, under the label's 28.4 for this child and 150: no rate reason.
+    # Containers: 2 x 100 mg PE + 1 x 100 (85 mg PE drawn, 1.7 mL) = 300, waste 15; one 500 mg
+    # PE vial would waste 215.
+    profile = {"selection": {"SEIZ-1-FOSPHENYTOIN": True}}
+    dp = prep(build(case_data(weight="14.2 kg"), profile=profile), "SEIZ-1-FOSPHENYTOIN")
+    assert units.to_decimal(dp.infuse_over, units.minute) == D(11)
+    assert not any("faster" in r for r in dp.review)
+    assert ml(dp.drug_volume) == D("5.7")
+    # A site's slower limit (20 mg PE/min) makes 25.9 mg PE/min a review reason.
+    slow = {**profile, "formulary": {"fosphenytoin-iv": {"dose_rate_max": "20 mg/min"}}}
+    dp = prep(build(case_data(weight="14.2 kg"), profile=slow), "SEIZ-1-FOSPHENYTOIN")
+    assert any(
+        "25.91 mg PE/min is faster than the product's maximum 20 mg PE/min" in r for r in dp.review
+    )
+
+
 # ---- the mechanism --------------------------------------------------------------------------
 
 
