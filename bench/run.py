@@ -4,7 +4,8 @@ so every figure is a ratio that does not drift with the machine.
 1. CLI cold start (`orderset build example --format hl7`) vs `import pint; pint.UnitRegistry()`.
 2. Warm in-process build of one case with every plugin vs 100 pint Quantity multiplications.
 3. Warm PDF render of the example sheet vs weasyprint rendering the same HTML string alone,
-   plus first and warm absolute times and the cost of font subsetting.
+   plus first and warm absolute times and the cost of font subsetting; the same for the
+   pharmacy preparation worksheet.
 4. Batch: 200 cases to PDF on every core vs 200 warm single renders in one process.
 5. Peak memory (max RSS) of the batch run.
 """
@@ -30,7 +31,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 EXAMPLE = ROOT / "examples" / "toddler-shock-brainstem.json"
-TARGETS = {"cold start": 1.3, "warm build": 10.0, "pdf render": 1.15, "batch": 0.6}
+TARGETS = {
+    "cold start": 1.3,
+    "warm build": 10.0,
+    "pdf render": 1.15,
+    "worksheet render": 1.15,
+    "batch": 0.6,
+}
 
 
 def median_time(fn: Callable[[], object], repeat: int) -> float:
@@ -122,6 +129,27 @@ def bench_pdf(repeat: int) -> dict:
     }
 
 
+def bench_worksheet(repeat: int) -> dict:
+    """The preparation worksheet (PDF) vs weasyprint alone on the same HTML string."""
+    import weasyprint
+
+    import orderset
+    from orderset.renderers import html as sheet
+    from orderset.renderers import worksheet
+
+    order_set = orderset.build_order_set(orderset.load_case(EXAMPLE))
+    worksheet.render(order_set)  # warm
+    html = worksheet.render_html(order_set)
+    with sheet.template_dir() as root:
+        base_url = root.resolve().as_uri() + "/"
+
+    def weasy_alone() -> None:
+        weasyprint.HTML(string=html, base_url=base_url).write_pdf()
+
+    t_ours, t_ref = interleaved(lambda: worksheet.render(order_set), weasy_alone, repeat)
+    return {"name": "worksheet render", "ours": t_ours, "reference": t_ref}
+
+
 def make_cases(folder: Path, count: int) -> list[Path]:
     examples = sorted((ROOT / "examples").glob("*.json"))
     paths = []
@@ -195,6 +223,7 @@ def main() -> int:
         bench_cold_start(args.repeat),
         bench_warm_build(args.repeat * 20),
         bench_pdf(args.repeat),
+        bench_worksheet(args.repeat),
         bench_batch(args.batch),
     ]
     print(

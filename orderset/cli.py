@@ -8,6 +8,7 @@ or a failing plugin. On any error no output file is created, and an existing one
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import importlib.resources
 import json
 import os
@@ -16,6 +17,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
+
+import attrs
 
 from orderset import _cache, hl7_cli
 from orderset._version import __version__
@@ -90,6 +93,20 @@ def make_parser() -> argparse.ArgumentParser:
     )
     build.add_argument(
         "--disable", action="append", default=[], metavar="NAME", help="disable a plugin by name"
+    )
+    build.add_argument(
+        "--prepared-at",
+        type=_prepared_at,
+        metavar="ISO",
+        help="when the doses are prepared, with its UTC offset (2026-11-22T08:30-05:00);"
+        " beyond-use times count from it (worksheet and labels default: now)",
+    )
+    build.add_argument(
+        "--label-layout",
+        choices=LABEL_LAYOUTS,
+        default="sheet",
+        help="labels: 'sheet' (10 labels of 4 x 2 inches on a Letter page) or 'single'"
+        " (one label per page, for a label printer); default sheet",
     )
     build.add_argument(
         "--skip-broken-plugins",
@@ -187,6 +204,27 @@ _DECIMAL = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,6})?|\.[0-9]{1,6}")
 MAX_JOBS = 64
 
 
+#: `--label-layout` choices (orderset.renderers.labels).
+LABEL_LAYOUTS = ("sheet", "single")
+#: Formats whose beyond-use times need a preparation time (default: the build time).
+PREPARATION_FORMATS = ("worksheet", "labels")
+
+
+def _prepared_at(text: str) -> dt.datetime:
+    """`--prepared-at`: an ISO 8601 date and time with its UTC offset, never a bare local time."""
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 date and time (e.g. 2026-11-22T08:30-05:00)"
+        ) from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has no UTC offset (write it as 2026-11-22T08:30-05:00)"
+        )
+    return value
+
+
 def _port(text: str) -> int:
     if not _WHOLE.fullmatch(text) or not 0 < int(text) < 65536:
         raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (1 to 65535)")
@@ -226,7 +264,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     hl7_cli.check_build_options(args)
     if len(args.cases) > 1 or (output and os.path.isdir(output)):
         return _build_batch(args)
-    if args.format == "pdf" and not output and sys.stdout.isatty():
+    if args.format in ("pdf", *PREPARATION_FORMATS) and not output and sys.stdout.isatty():
         raise InputError("-o", "a PDF cannot be shown on a terminal; give a file (-o sheet.pdf)")
     if output:
         check_target(output)  # before any work: a refused target costs nothing
@@ -239,6 +277,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
     extra = host.renderers()
     _check_format(args.format, extra)
     order_set = build_order_set(case, **profile_arguments(args.profile), host=host)
+    when = args.prepared_at
+    if when is None and args.format in PREPARATION_FORMATS:
+        when = dt.datetime.now().astimezone().replace(microsecond=0)
+    order_set = attrs.evolve(order_set, prepared_at=when, label_layout=args.label_layout)
     if args.format == "hl7" and (args.replaces or args.message_time):
         data = hl7_cli.render_hl7(order_set, args)
     else:
@@ -262,6 +304,12 @@ def _build_batch(args: argparse.Namespace) -> int:
     from orderset import batch
 
     _check_format(args.format)
+    for option, given in (
+        ("--prepared-at", args.prepared_at is not None),
+        ("--label-layout", args.label_layout != "sheet"),
+    ):
+        if given:
+            raise InputError(option, "worksheets and labels are built one case at a time")
     if not args.output:
         raise InputError("-o", "several cases need an output directory (-o DIR)")
     jobs = batch.plan(

@@ -17,7 +17,7 @@ from typing import Any, get_args
 
 import attrs
 
-from orderset import allergies, hl7_settings, pharmacy, units
+from orderset import allergies, hl7_settings, pharmacy, preparation, units
 from orderset import governance as governance_settings
 from orderset.context import BuildContext
 from orderset.errors import InputError, PluginError
@@ -76,6 +76,7 @@ ENGINE_SETTINGS = (
     ),
     *governance_settings.SETTINGS,
     *pharmacy.SETTINGS,
+    *preparation.SETTINGS,
 )
 #: ALERT-1: always on the sheet for children (Reye syndrome with influenza). An engine rule,
 #: like the salicylate refusal below, so no disabled plugin can take it off the sheet.
@@ -177,7 +178,7 @@ def build_order_set(
     orders = _clinician_selection(orders, selections or {}, removed)
     plugin_rank = {p.name: i for i, p in enumerate(host.plugins)}
     orders.sort(key=lambda o: (o.section.rank, plugin_rank[o.plugin]))
-    ordered = tuple(orders)
+    ordered = tuple(_prepared(o, context) for o in orders)
 
     alerts = [*allergy_alerts, *_engine_alerts(context, ordered), *host.alerts(context, ordered)]
     if approval.review_overdue and approval.review_due is not None:
@@ -215,6 +216,17 @@ def build_order_set(
         timing=timing(case, ordered, removed),
         governance=approval,
     )
+
+
+def _prepared(order: Order, context: BuildContext) -> Order:
+    """The order with its pharmacy preparation (`orderset.preparation`), computed here once so
+    every format prints the same numbers."""
+    if order.kind != "medication" or order.dose is None:
+        return order
+    products = _products_of(order, context)
+    product = products[0] if products else None
+    prep = preparation.prepare(order, product, context.case, context.settings)
+    return attrs.evolve(order, dose_preparation=prep)
 
 
 def _alert_rank(alert: Alert) -> int:

@@ -11,6 +11,7 @@ import pint
 from attrs import field, frozen
 
 from orderset.errors import InputError
+from orderset.prepdata import PrepData
 
 
 def _positive_quantity(_product: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -51,6 +52,10 @@ class Product:
     #: weight (IVIG-1: 1 g/kg). The engine refuses a dose over it, and a dose that has neither
     #: this nor its calculation's maximum. None: no rule gives one.
     maximum_dose: pint.Quantity | None = None
+    #: How the pharmacy prepares a dose (presentations, diluents, limits, storage), from the
+    #: product's label as bundled by its plugin and the profile's `[formulary.KEY]` fields;
+    #: None: nothing known, every preparation step is per pharmacy procedure.
+    preparation: PrepData | None = None
 
 
 class Formulary(Mapping[str, Product]):

@@ -250,6 +250,70 @@ class TitrationStep:
 
 
 @frozen
+class VialDraw:
+    """Containers of one presentation used for a dose, and the volume drawn from each."""
+
+    description: str
+    count: int
+    content: pint.Quantity
+    volume: pint.Quantity
+    #: mL drawn from each of these containers (all of it, or the part the dose needs), and
+    #: the drug in it.
+    withdraw: pint.Quantity
+    amount: pint.Quantity
+    concentration: pint.Quantity
+    reconstitute_with: str = ""
+    reconstitution_volume: pint.Quantity | None = None
+
+
+@frozen
+class BeyondUse:
+    """How long the prepared dose keeps under one storage condition."""
+
+    condition: str
+    hours: Decimal
+
+
+@frozen
+class DosePreparation:
+    """How the pharmacy makes up one dose, computed by the engine (`orderset.preparation`) so
+    the JSON, the worksheet and the labels print the same numbers. `review` lists every reason
+    the dose needs a pharmacist's review (a limit exceeded, a fact the formulary lacks); a
+    preparation with reasons is never presented as complete."""
+
+    product_key: str
+    product: str
+    dose: pint.Quantity
+    #: The dose's unit label ("mg", "g", "mg PE", "mL") and the dose as printed ("425 mg").
+    dose_unit: str
+    dose_label: str
+    route: str
+    draws: tuple[VialDraw, ...] = ()
+    containers: int = 0
+    waste: pint.Quantity | None = None
+    drug_volume: pint.Quantity | None = None
+    diluent: str | None = None
+    diluent_volume: pint.Quantity | None = None
+    final_volume: pint.Quantity | None = None
+    final_concentration: pint.Quantity | None = None
+    infuse_over: pint.Quantity | None = None
+    rate_calculated: pint.Quantity | None = None
+    rate: pint.Quantity | None = None
+    rate_deviation_percent: Decimal | None = None
+    titrated: bool = False
+    fluid_per_day: pint.Quantity | None = None
+    fluid_per_kg_per_day: pint.Quantity | None = None
+    beyond_use: tuple[BeyondUse, ...] = ()
+    protect_from_light: bool | None = None
+    filter: str | None = None
+    handling: tuple[str, ...] = ()
+    double_check: bool = False
+    steps: tuple[str, ...] = ()
+    review: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+
+
+@frozen
 class Order:
     """One line of the order set. Medication fields are None for non-medication orders."""
 
@@ -300,6 +364,9 @@ class Order:
     #: pre-selection and grade policy), "profile" (the institution profile's `[selection]`) or
     #: "clinician" (`build_order_set(..., selections=...)`, a clinician's tick or untick).
     selected_by: SelectedBy = "rule"
+    #: How the pharmacy prepares this dose, computed by the engine after the plugins (a plugin
+    #: leaves it None); None for orders with no dose.
+    dose_preparation: DosePreparation | None = None
 
 
 @frozen
@@ -422,6 +489,11 @@ class OrderSet:
     rules: tuple[Any, ...] = ()
     timing: Timing | None = None
     governance: Governance = Governance()
+    #: When the doses are prepared (the worksheet's and labels' beyond-use times count from
+    #: it); None: not given, and the worksheet uses `case.assessed_at`.
+    prepared_at: dt.datetime | None = None
+    #: How dose labels are laid out: "sheet" (several per page) or "single" (one per page).
+    label_layout: str = "sheet"
 
     @property
     def selected_medications(self) -> tuple[Order, ...]:

@@ -20,7 +20,7 @@ import attrs
 import pint
 from attrs import field, frozen
 
-from orderset import units
+from orderset import prepdata, units
 from orderset.errors import InputError
 from orderset.formatting import format_number
 from orderset.formulary import Product
@@ -404,8 +404,14 @@ def apply_formulary_overrides(
             raise InputError(f"formulary.{key}", "must be a table")
         product = result[key]
         changes: dict[str, Any] = {}
+        prep_fields = {n: v for n, v in fields.items() if n in prepdata.FIELDS}
+        if prep_fields:
+            unit = units.drug_unit(product.dose_unit)
+            changes["preparation"] = prepdata.override(key, product.preparation, prep_fields, unit)
         for name, raw in fields.items():
             path = f"formulary.{key}.{name}"
+            if name in prepdata.FIELDS:
+                continue
             kind = _PRODUCT_FIELDS.get(name)
             if kind is None:
                 raise InputError(path, "unknown product field")

@@ -27,11 +27,13 @@ from orderset.plugin import (
     Order,
     PluginError,
     Preparation,
+    PrepData,
     Product,
     Rule,
     Section,
     Setting,
     Settings,
+    Storage,
     format_number,
     format_quantity,
     hookimpl,
@@ -135,6 +137,31 @@ OSE2_HEMODIALYSIS_START = "give after the next hemodialysis session"
 # Formulary default, not a clinical number: ROUND-1 lists no peramivir increment, so doses are
 # measured to 1 mg; a profile's [formulary.peramivir-iv] increment replaces it.
 OSE2_INCREMENT = units.Quantity(1, units.mg)
+
+# Preparation facts from the RAPIVAB (peramivir) US label as quoted by the manufacturer's site
+# (notes/product-labels.md section 5, label-copy): diluted in 0.9% or 0.45% sodium chloride,
+# 5% dextrose or lactated Ringer's to at most 100 mL; infused over 15 to 30 minutes (the current
+# label: at least 15); given at once, or kept at 2 to 8 C for up to 24 hours. The vial size
+# (200 mg/20 mL) was seen only in secondary sources and no final volume under 100 mL is given:
+# both from the profile, else "per pharmacy procedure".
+OSE2_PREP_SOURCE = "RAPIVAB (peramivir) US label, as quoted by rapivab.com"
+OSE2_PREPARATION = PrepData(
+    source=OSE2_PREP_SOURCE,
+    diluents=(
+        "0.9% sodium chloride",
+        "0.45% sodium chloride",
+        "5% dextrose",
+        "lactated Ringer's",
+    ),
+    final_volume_max=OSE2_MAX_FINAL_ML,
+    infusion_minutes_min=OSE2_MIN_INFUSION_MIN,
+    infusion_minutes_max=OSE2_MAX_INFUSION_MIN,
+    storage=(Storage("2 to 8 °C (give at once, or refrigerate)", Decimal(24)),),
+    handling=(
+        "If refrigerated, let it reach room temperature, then give at once.",
+        "Do not use a vial whose seal is broken or missing.",
+    ),
+)
 
 NEURAMINIDASE = ("neuraminidase inhibitor",)
 CRITICALLY_ILL_NOTE = (
@@ -408,6 +435,7 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             dosage_form="injection, solution",
             route="IV",
             local_code="PERA-INJ",
+            preparation=OSE2_PREPARATION,
         ),
     ]
 

@@ -16,6 +16,8 @@ from orderset.plugin import (
     BuildContext,
     MedicationRule,
     Order,
+    PrepData,
+    Presentation,
     Product,
     Rule,
     Section,
@@ -50,6 +52,20 @@ ESC2_MAX_DAILY = units.Quantity(400, units.mg)
 # Formulary default, not a clinical number: ROUND-1 lists no anakinra increment, so doses are
 # measured to 1 mg; a profile's [formulary.anakinra-iv] increment replaces it.
 ESC2_INCREMENT = units.Quantity(1, units.mg)
+
+# Preparation facts from the KINERET (anakinra) US label (notes/product-labels.md section 13,
+# label-copy): a single-use, preservative-free prefilled syringe of 100 mg/0.67 mL, for
+# subcutaneous use only. The label has no IV preparation: every IV dose goes to pharmacist
+# review, with the dilution, infusion time and beyond-use time per institution protocol.
+ESC2_PREPARATION = PrepData(
+    source="KINERET (anakinra) US label (subcutaneous use)",
+    presentations=(
+        Presentation(units.Quantity(100, units.mg), units.Quantity(0.67, units.mL), "syringe"),
+    ),
+    review_reason=(
+        "The US label is for subcutaneous use only: IV preparation per institution protocol."
+    ),
+)
 
 ESC1 = Rule(
     "ESC-1",
@@ -117,6 +133,7 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             dosage_form="injection, solution",
             route="IV",
             local_code="ANAK-INJ",
+            preparation=ESC2_PREPARATION,
         )
     ]
 

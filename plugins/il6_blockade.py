@@ -22,10 +22,13 @@ from orderset.plugin import (
     MedicationRule,
     Order,
     Preparation,
+    PrepData,
+    Presentation,
     Product,
     Rule,
     Section,
     Settings,
+    Storage,
     format_number,
     format_quantity,
     hookimpl,
@@ -71,6 +74,42 @@ TCZ1_REPEAT_MIN_HOURS = 8
 TCZ1_REPEAT_MAX_DOSES = 4
 # ROUND-1 default increment for tocilizumab: 2 mg (0.1 mL of 20 mg/mL).
 TCZ1_INCREMENT = units.Quantity(2, units.mg)
+
+# Preparation facts from the ACTEMRA (tocilizumab) US label, seen as quoted by Genentech's HCP
+# site and Roche US medical information (notes/product-labels.md section 2, label-copy):
+# single-dose vials 80 mg/4 mL, 200 mg/10 mL, 400 mg/20 mL (20 mg/mL); diluted in 0.9% or 0.45%
+# sodium chloride; one 60-minute infusion, never a bolus or push; the diluted solution keeps
+# 24 hours at 2 to 8 C or room temperature in 0.9%, and in 0.45% 24 hours at 2 to 8 C or
+# 4 hours at room temperature; protect from light; mix by gently inverting the bag (foaming);
+# let it reach room temperature before the infusion; its own line.
+TCZ1_PREP_SOURCE = (
+    "ACTEMRA (tocilizumab) US label, as quoted by actemrahcp.com and Roche US medical"
+    " information (2023)"
+)
+TCZ1_PREPARATION = PrepData(
+    source=TCZ1_PREP_SOURCE,
+    presentations=tuple(
+        Presentation(units.Quantity(mg, units.mg), units.Quantity(ml, units.mL))
+        for mg, ml in ((80, 4), (200, 10), (400, 20))
+    ),
+    diluents=("0.9% sodium chloride", "0.45% sodium chloride"),
+    infusion_minutes_min=60,
+    infusion_minutes_max=60,
+    protect_from_light=True,
+    storage=(
+        Storage("diluted in 0.9% sodium chloride, 2 to 8 °C or room temperature", Decimal(24)),
+        Storage("diluted in 0.45% sodium chloride, 2 to 8 °C", Decimal(24)),
+        Storage("diluted in 0.45% sodium chloride, room temperature", Decimal(4)),
+    ),
+    handling=(
+        "Add the drug slowly into the bag; mix by gently inverting the bag to avoid foaming.",
+        "Do not use if there are particles or discoloration.",
+        "Let the diluted solution reach room temperature before the infusion.",
+        "Infuse over 60 minutes with an infusion set; never as a bolus or IV push.",
+        "Own line: not in the same IV line as other drugs.",
+        "Single-dose vials: discard the unused part.",
+    ),
+)
 
 #: Classes matched against recorded allergies by the engine.
 TCZ1_CLASSES = ("interleukin-6 receptor antagonist", "monoclonal antibody")
@@ -143,6 +182,7 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             route="IV",
             concentration=TCZ1_CONCENTRATION,  # TCZ-1
             local_code="TCZ-INJ",
+            preparation=TCZ1_PREPARATION,
         )
     ]
 

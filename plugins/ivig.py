@@ -24,6 +24,8 @@ from orderset.plugin import (
     MedicationRule,
     Order,
     Preparation,
+    PrepData,
+    Presentation,
     Product,
     Rule,
     Section,
@@ -64,6 +66,27 @@ IVIG1_TITRATION_STEPS = tuple(
 )
 IVIG1_TITRATION_INTERVAL = units.Quantity(30, units.minute)
 ONE_HOUR = units.Quantity(1, units.h)
+# Preparation facts of the default product, PRIVIGEN 10% liquid (notes/product-labels.md
+# section 3a): US vials of 5 g/50 mL, 10 g/100 mL, 20 g/200 mL and 40 g/400 mL (NDC 44206-436
+# to -439 on DailyMed; the 40 g vial seen in the openFDA NDC record, the others read from the
+# package codes). Infused as the 10% solution, undiluted (IVIG-1: the rate steps are mL/h at
+# 100 mg/mL). Storage, filter and "separate line" were not seen in the label text: from the
+# profile, else "per pharmacy procedure".
+IVIG1_PREP_SOURCE = (
+    "PRIVIGEN US label (DailyMed 2022; vial sizes from NDC 44206-436 to -439); undiluted per IVIG-1"
+)
+IVIG1_PREPARATION = PrepData(
+    source=IVIG1_PREP_SOURCE,
+    presentations=tuple(
+        Presentation(units.Quantity(g, units.g), units.Quantity(ml, units.mL))
+        for g, ml in ((5, 50), (10, 100), (20, 200), (40, 400))
+    ),
+    diluents=(),
+    handling=(
+        "Ensure adequate hydration before the infusion (boxed warning).",
+        "At risk of thrombosis or renal dysfunction: the minimum practicable dose and rate.",
+    ),
+)
 # IVIG-1 label cautions, on every IVIG order.
 IVIG1_CAUTIONS = (
     "Label caution (IVIG-1): ensure adequate hydration before the infusion.",
@@ -201,6 +224,7 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             local_code="IVIG10-INJ",
             titration_steps=IVIG1_TITRATION_STEPS,  # IVIG-1
             titration_interval=IVIG1_TITRATION_INTERVAL,  # IVIG-1
+            preparation=IVIG1_PREPARATION,
         )
     ]
 

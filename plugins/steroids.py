@@ -27,6 +27,7 @@ from orderset.plugin import (
     MedicationRule,
     Order,
     Preparation,
+    PrepData,
     Product,
     Rule,
     Section,
@@ -73,6 +74,26 @@ MP2_DEFAULT_DRUG = "oral corticosteroid"
 MP2_DOSE_KEYS = ("taper_drug", "taper_mg_per_kg", "taper_max_dose", "taper_frequency")
 
 MP2_CLASSES = ("corticosteroid", "glucocorticoid")
+# Preparation facts from the current SOLU-MEDROL US label (DailyMed set 7271310c; notes/
+# product-labels.md section 1, label): formulations with benzyl alcohol must not be used in
+# neonates and are contraindicated in premature infants; the 40 mg presentation contains lactose
+# from cow's milk (contraindicated in cow's milk allergy). The presentations changed between US
+# label revisions (Act-O-Vials of 40, 125, 500 mg and 1 g; a 1 g vial of 16 mL without diluent),
+# with and without benzyl alcohol, so which vials a site stocks comes from its profile
+# ([formulary.methylprednisolone-iv] presentations), as do the diluents, final volume and
+# beyond-use time (seen only in non-US or secondary texts); otherwise the worksheet says "per
+# pharmacy procedure" and flags the dose.
+MP1_PREP_SOURCE = (
+    "SOLU-MEDROL (methylprednisolone sodium succinate) US label, DailyMed set 7271310c"
+)
+MP1_PREPARATION = PrepData(
+    source=MP1_PREP_SOURCE,
+    preservative_free_under_months=1,
+    handling=(
+        "Benzyl alcohol formulations: never in neonates; contraindicated in premature infants.",
+        "The 40 mg presentation contains lactose from cow's milk: not in cow's milk allergy.",
+    ),
+)
 MP1_NEVER_PUSH_NOTE = (
     "Never as a rapid IV push (label: over 0.5 g given in under 10 minutes has been linked to"
     " arrhythmia and cardiac arrest)."
@@ -244,6 +265,7 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             dosage_form="injection, powder, for solution",
             route="IV",
             local_code="MPRED-INJ",
+            preparation=MP1_PREPARATION,
         ),
         Product(
             key=TAPER_PRODUCT,

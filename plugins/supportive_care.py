@@ -43,11 +43,14 @@ from orderset.plugin import (
     Order,
     OrderKind,
     Preparation,
+    PrepData,
+    Presentation,
     Product,
     Rule,
     Section,
     Setting,
     Settings,
+    Storage,
     format_number,
     format_quantity,
     hookimpl,
@@ -405,6 +408,102 @@ def orderset_settings() -> list[Setting]:
     ]
 
 
+# ---- preparation facts (notes/product-labels.md; only what was seen in a US label) -----------
+
+
+def _amounts(
+    unit: Any, *pairs: tuple[float, float], kind: str = "vial"
+) -> tuple[Presentation, ...]:
+    return tuple(
+        Presentation(units.Quantity(amount, unit), units.Quantity(ml, units.mL), kind)
+        for amount, ml in pairs
+    )
+
+
+# Lorazepam Injection USP (Hospira) US label: 2 mg/mL and 4 mg/mL in 1 mL single-dose vials;
+# refrigerate and protect from light; dilute with an equal volume just before IV use and mix
+# by gently inverting, not shaking. Diluents, rate and beyond-use time only in secondary texts.
+LORAZEPAM_PREPARATION = PrepData(
+    source="Lorazepam Injection USP (Hospira) US label",
+    presentations=_amounts(units.mg, (2, 1), (4, 1)),
+    equal_volume_dilution=True,
+    protect_from_light=True,
+    handling=(
+        "Immediately before IV use dilute with an equal volume of a compatible solution (never"
+        " more diluent than drug); mix by gently inverting, do not shake vigorously.",
+    ),
+)
+# Midazolam Injection USP (Hospira) US label: 1 mg/mL and 5 mg/mL; 10 mg/10 mL, 25 mg/5 mL,
+# 50 mg/10 mL vials. Diluents, storage and stability only in secondary texts.
+MIDAZOLAM_PREPARATION = PrepData(
+    source="Midazolam Injection USP (Hospira) US label",
+    presentations=_amounts(units.mg, (10, 10), (25, 5), (50, 10)),
+)
+# KEPPRA injection US label (copy): 500 mg/5 mL single-dose vial; dilute in 100 mL of 0.9%
+# sodium chloride, lactated Ringer's or 5% dextrose, and for a smaller volume never over
+# 15 mg/mL; a 15-minute infusion; the diluted solution keeps 4 hours at 15 to 30 C.
+LEVETIRACETAM_PREPARATION = PrepData(
+    source="KEPPRA (levetiracetam) injection US label (copy)",
+    presentations=_amounts(units.mg, (500, 5)),
+    diluents=("0.9% sodium chloride", "lactated Ringer's", "5% dextrose"),
+    diluent_volume=units.Quantity(100, units.mL),
+    concentration_max=units.Quantity(15, units.mg_per_mL),
+    infusion_minutes_min=15,
+    storage=(Storage("room temperature, 15 to 30 °C", Decimal(4)),),
+    handling=("Consider the patient's total daily fluid intake (label).",),
+)
+# CEREBYX US label 16.1-16.2 and highlights: 100 mg PE/2 mL and 500 mg PE/10 mL single-dose
+# vials (50 mg PE/mL); discard the unused part; the boxed warning's rates. Diluents,
+# concentration limits and the diluted solution's beyond-use time only in secondary texts.
+FOSPHENYTOIN_PREPARATION = PrepData(
+    source="CEREBYX (fosphenytoin) US label, sections 16.1 and 16.2 and boxed warning",
+    presentations=_amounts(units.mg, (100, 2), (500, 10)),
+    # Boxed warning: never faster than 150 mg PE/min; in children 2 mg PE/kg/min or 150 mg
+    # PE/min, whichever is slower (checked again on the prepared dose, independently of SEIZ-1).
+    dose_rate_max=units.Quantity(150, units.mg / units.minute),
+    dose_rate_max_per_kg_child=units.Quantity(2, units.mg_per_kg_per_min),
+    handling=(
+        "50 mg PE per mL, not per vial: check the volume against the dose.",
+        "Single-dose vials: discard the unused part.",
+    ),
+)
+# 3% Sodium Chloride Injection USP (Baxter VIAFLEX) US label: 500 mL single-dose container,
+# 513 mEq/L, 1,027 mOsmol/L; hypertonic solutions of 600 mOsmol/L or more may damage veins.
+SALINE_3_PREPARATION = PrepData(
+    source="3% Sodium Chloride Injection USP (Baxter VIAFLEX) US label",
+    presentations=_amounts(units.mL, (500, 500), kind="bag"),
+    handling=(
+        "Hypertonic, about 1,027 mOsmol/L: solutions of 600 mOsmol/L or more may damage"
+        " veins (label).",
+    ),
+)
+# 23.4% Sodium Chloride Injection USP (Hospira) US label: pharmacy bulk package, not for
+# direct infusion; must be diluted before IV use; complete transfers within 4 hours of the
+# first puncture; mix thoroughly and do not store.
+SALINE_23_4_PREPARATION = PrepData(
+    source="23.4% Sodium Chloride Injection USP (Hospira) US label, 2024",
+    must_dilute=True,
+    handling=(
+        "Pharmacy bulk package, not for direct infusion: transfers within 4 hours of the"
+        " first puncture, then discard.",
+        "Admixture: mix thoroughly and do not store.",
+    ),
+)
+# Mannitol Injection USP (Hospira) US label 2.1: preferably through a central venous
+# catheter; an administration set with a filter; not with blood products or through their
+# set; never transferred into PVC bags; warm to dissolve crystals.
+MANNITOL_PREPARATION = PrepData(
+    source="Mannitol Injection USP (Hospira) US label, section 2.1",
+    filter="an administration set with a filter (mannitol crystals)",
+    handling=(
+        "Preferably through a central venous catheter.",
+        "Do not transfer into PVC bags (a white precipitate may form).",
+        "Not with blood products or through the same set.",
+        "Inspect for crystals; warm to dissolve them before use.",
+    ),
+)
+
+
 @hookimpl
 def orderset_formulary(settings: Settings) -> list[Product]:
     def product(key: str, drug: str, description: str, increment: pint.Quantity, **kw) -> Product:
@@ -427,6 +526,7 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             dose_unit="mg",
             route="IV",
             local_code="LORA-INJ",
+            preparation=LORAZEPAM_PREPARATION,
         ),
         product(
             MIDAZOLAM,
@@ -437,6 +537,7 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             dose_unit="mg",
             route="IV",
             local_code="MIDAZ-INJ",
+            preparation=MIDAZOLAM_PREPARATION,
         ),
         product(
             LEVETIRACETAM,
@@ -447,6 +548,7 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             dose_unit="mg",
             route="IV",
             local_code="LEVE-INJ",
+            preparation=LEVETIRACETAM_PREPARATION,
         ),
         product(
             FOSPHENYTOIN,
@@ -457,6 +559,7 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             dose_unit="mg PE",
             route="IV",
             local_code="FOSPH-INJ",
+            preparation=FOSPHENYTOIN_PREPARATION,
         ),
         product(
             HYPERTONIC_SALINE,
@@ -466,6 +569,7 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             dose_unit="mL",
             route="IV",
             local_code="NACL3-INJ",
+            preparation=SALINE_3_PREPARATION,
         ),
         product(
             CONCENTRATED_SALINE,
@@ -476,6 +580,7 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             dose_unit="mL",
             route="IV",
             local_code="NACL23-INJ",
+            preparation=SALINE_23_4_PREPARATION,
         ),
         product(
             MANNITOL,
@@ -486,6 +591,7 @@ def orderset_formulary(settings: Settings) -> list[Product]:
             dose_unit="g",
             route="IV",
             local_code="MANN-INJ",
+            preparation=MANNITOL_PREPARATION,
         ),
     ]
 

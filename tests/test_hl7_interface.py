@@ -223,6 +223,27 @@ def test_replaces_with_the_same_content_sends_nothing(tmp_path: Path) -> None:
     assert build_messages(build(toddler()), replaces=previous) == ()
 
 
+def test_the_pharmacys_preparation_is_not_part_of_an_orders_content(tmp_path: Path) -> None:
+    """A later preparation time or a restocked vial size changes `preparation.pharmacy` in the
+    JSON, not what was ordered: no XO, and the same placer numbers."""
+    import attrs
+
+    prepared = attrs.evolve(
+        build(toddler()), prepared_at=dt.datetime.fromisoformat("2026-11-22T09:00:00-05:00")
+    )
+    previous = to_json_dict(prepared)
+    tcz = next(o for o in previous["orders"] if o["id"] == "TCZ-1")
+    assert tcz["preparation"]["pharmacy"]["beyond_use"][0]["until"], "the JSON did change"
+    restock = {
+        "formulary": {
+            "tocilizumab-iv": {"presentations": [{"content": "400 mg", "volume": "20 mL"}]}
+        }
+    }
+    for current in (build(toddler()), build(toddler(), profile=restock)):
+        assert build_messages(current, replaces=previous) == ()
+        assert placer_numbers(current) == placer_numbers(prepared)
+
+
 def test_replaces_sends_nw_for_an_added_order_and_dc_for_a_removed_one(tmp_path: Path) -> None:
     with_ivig = {"selection": {"IVIG-1": True}}
     previous = json.loads(_previous(tmp_path, toddler(), profile=with_ivig).read_text())

@@ -80,7 +80,11 @@ def test_a_site_format_may_not_replace_a_built_in_one():
 def test_an_unknown_format_names_the_known_ones():
     order_set = build(case_data())
     with pytest.raises(
-        InputError, match=r"^format: unknown format 'docx' \(known: .*hl7, html, json, pdf\)"
+        InputError,
+        match=(
+            r"^format: unknown format 'docx'"
+            r" \(known: .*hl7, html, json, labels, pdf, worksheet\)"
+        ),
     ):
         orderset.render(order_set, "docx")
 

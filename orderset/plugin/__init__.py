@@ -44,6 +44,7 @@ from orderset.orders import (
     rule_calculation,
 )
 from orderset.plugin.hookspecs import hookimpl, hookspec
+from orderset.prepdata import PrepData, Presentation, Storage
 from orderset.renderers import Renderer
 from orderset.rules import DoseBand, MedicationRule, Rule
 from orderset.settings import Setting, Settings
@@ -66,13 +67,16 @@ __all__ = [
     "OrderSet",
     "OrdersetError",
     "PluginError",
+    "PrepData",
     "Preparation",
+    "Presentation",
     "Product",
     "Renderer",
     "Rule",
     "Section",
     "Setting",
     "Settings",
+    "Storage",
     "TitrationStep",
     "daily_dose",
     "dose_label",

@@ -95,6 +95,20 @@ BUILTIN_RENDERERS: tuple[Renderer, ...] = (
         target="orderset.renderers.pdf:render",
         description="the printed admission order sheet",
     ),
+    Renderer(
+        "worksheet",
+        "application/pdf",
+        "pdf",
+        target="orderset.renderers.worksheet:render",
+        description="the pharmacy preparation worksheet: one block per selected medication dose",
+    ),
+    Renderer(
+        "labels",
+        "application/pdf",
+        "pdf",
+        target="orderset.renderers.labels:render",
+        description="dose labels, 4 x 2 inches, with a Data Matrix barcode",
+    ),
 )
 #: Built-in format names, for argument parsers that run before any plugin is loaded.
 BUILTIN_FORMATS: tuple[str, ...] = tuple(r.name for r in BUILTIN_RENDERERS)

@@ -93,6 +93,8 @@ _DURATION_UCUM = {"hour": ("h", "hour"), "day": ("d", "day"), "week": ("wk", "we
 #: The JSON order fields that are bookkeeping, not what is ordered: left out of the content
 #: hash, so a plugin version bump alone is not a changed order.
 _NOT_CONTENT = ("plugin", "plugin_version", "selected", "selected_by", "evidence")
+#: The pharmacy's part of `preparation` (issue 13), left out of the content hash too.
+_NOT_ORDERED_PREPARATION = ("pharmacy",)
 
 
 def _digest(*parts: str, length: int) -> str:
@@ -115,8 +117,15 @@ def placer_group_number(case: Case) -> str:
 
 
 def order_content(order_json: Mapping[str, Any]) -> str:
-    """The canonical text of one order as the JSON output writes it, without bookkeeping."""
+    """The canonical text of one order as the JSON output writes it, without bookkeeping and
+    without the pharmacy's preparation (`preparation.pharmacy`: vials, beyond-use times),
+    which follows the pharmacy's stock and preparation time, not what the prescriber ordered:
+    a restocked formulary or a later `--prepared-at` is not a changed order."""
     kept = {k: v for k, v in order_json.items() if k not in _NOT_CONTENT}
+    if isinstance(kept.get("preparation"), Mapping):
+        kept["preparation"] = {
+            k: v for k, v in kept["preparation"].items() if k not in _NOT_ORDERED_PREPARATION
+        }
     return json.dumps(kept, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 

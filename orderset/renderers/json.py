@@ -7,6 +7,7 @@ same `assessed_at` gives byte-identical output.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,7 @@ from orderset.model import (
     Alert,
     Calculation,
     Case,
+    DosePreparation,
     Governance,
     Order,
     OrderSet,
@@ -30,6 +32,7 @@ from orderset.model import (
     Timing,
     TitrationStep,
 )
+from orderset.preparation import beyond_use_at, concentration_label
 from orderset.rules import RULES_VERSION
 from orderset.timing import hours_text
 
@@ -80,6 +83,70 @@ def _preparation(p: Preparation | None) -> dict[str, Any] | None:
     }
 
 
+def pharmacy(dp: DosePreparation | None, prepared_at: dt.datetime | None) -> dict[str, Any] | None:
+    """The engine's dose preparation (`orderset.preparation`) as JSON; beyond-use times as
+    dates only when the order set carries a preparation time."""
+    if dp is None:
+        return None
+    until = dict(beyond_use_at(dp, prepared_at)) if prepared_at is not None else {}
+    return {
+        "product_key": dp.product_key,
+        "product": dp.product,
+        "dose": quantity(dp.dose, dp.dose_unit),
+        "route": dp.route,
+        "containers": [
+            {
+                "container": d.description,
+                "count": d.count,
+                "content": quantity(d.content),
+                "volume": quantity(d.volume),
+                "withdraw_each": quantity(d.withdraw),
+                "amount_each": quantity(d.amount, dp.dose_unit),
+                "concentration": (
+                    None
+                    if d.concentration.units == units.dimensionless
+                    else quantity(d.concentration, concentration_label(dp.dose_unit))
+                ),
+                "reconstitute_with": d.reconstitute_with or None,
+                "reconstitution_volume": quantity(d.reconstitution_volume),
+            }
+            for d in dp.draws
+        ],
+        "container_count": dp.containers,
+        "waste": quantity(dp.waste, dp.dose_unit),
+        "drug_volume": quantity(dp.drug_volume),
+        "diluent": dp.diluent,
+        "diluent_volume": quantity(dp.diluent_volume),
+        "final_volume": quantity(dp.final_volume),
+        "final_concentration": quantity(dp.final_concentration),
+        "infuse_over": quantity(dp.infuse_over),
+        "rate_calculated": quantity(dp.rate_calculated),
+        "rate": quantity(dp.rate),
+        "rate_deviation_percent": (
+            number(dp.rate_deviation_percent) if dp.rate_deviation_percent is not None else None
+        ),
+        "titrated": dp.titrated,
+        "fluid_per_day": quantity(dp.fluid_per_day),
+        "fluid_per_kg_per_day": quantity(dp.fluid_per_kg_per_day),
+        "prepared_at": prepared_at.isoformat() if prepared_at is not None else None,
+        "beyond_use": [
+            {
+                "condition": b.condition,
+                "hours": number(b.hours),
+                "until": until[b.condition].isoformat() if b.condition in until else None,
+            }
+            for b in dp.beyond_use
+        ],
+        "protect_from_light": dp.protect_from_light,
+        "filter": dp.filter,
+        "handling": list(dp.handling),
+        "double_check": dp.double_check,
+        "steps": list(dp.steps),
+        "pharmacist_review": list(dp.review),
+        "sources": list(dp.sources),
+    }
+
+
 def _titration(step: TitrationStep) -> dict[str, Any]:
     return {
         "dose_rate": quantity(step.dose_rate),
@@ -88,7 +155,18 @@ def _titration(step: TitrationStep) -> dict[str, Any]:
     }
 
 
-def _order(o: Order) -> dict[str, Any]:
+def _with_pharmacy(
+    plugin: dict[str, Any] | None, computed: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """The order's `preparation`: the rule's own fields, then `pharmacy`, the engine's."""
+    if computed is None:
+        return plugin if plugin is None else {**plugin, "pharmacy": None}
+    empty = {k: None for k in ("concentration", "drug_volume", "diluent", "final_volume")}
+    base = plugin or {"text": "", **empty, "rate": None, "infuse_over": None}
+    return {**base, "pharmacy": computed}
+
+
+def _order(o: Order, prepared_at: dt.datetime | None = None) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "id": o.id,
         "rule_id": o.rule_id,
@@ -118,7 +196,9 @@ def _order(o: Order) -> dict[str, Any]:
                 "duration": o.duration,
                 "dosage_form": o.dosage_form,
                 "calculation": _calculation(o.calculation, o.dose_unit),
-                "preparation": _preparation(o.preparation),
+                "preparation": _with_pharmacy(
+                    _preparation(o.preparation), pharmacy(o.dose_preparation, prepared_at)
+                ),
                 "titration": [_titration(s) for s in o.titration],
                 "instructions": o.instructions,
                 "strength": o.strength,
@@ -268,7 +348,7 @@ def to_json_dict(order_set: OrderSet) -> dict[str, Any]:
         "severity": _severity(order_set.severity),
         "renal": _renal(order_set.renal),
         "alerts": [_alert(a) for a in order_set.alerts],
-        "orders": [_order(o) for o in order_set.orders],
+        "orders": [_order(o, order_set.prepared_at) for o in order_set.orders],
         "plugins": [
             {"name": p.name, "version": p.version, "source": p.source} for p in order_set.plugins
         ],
