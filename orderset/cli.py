@@ -16,14 +16,12 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
-
-import attrs
+from typing import Any, NoReturn
 
 from orderset import _cache, hl7_cli
 from orderset._version import __version__
 from orderset.errors import InputError, PluginError
-from orderset.renderers import BUILTIN_FORMATS, Renderer, renderers
+from orderset.renderers import BUILTIN_FORMATS, Renderer, check_options, renderers
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 EXIT_NOT_ACCEPTED = 3
@@ -104,7 +102,7 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--label-layout",
         choices=LABEL_LAYOUTS,
-        default="sheet",
+        default=None,
         help="labels: 'sheet' (10 labels of 4 x 2 inches on a Letter page) or 'single'"
         " (one label per page, for a label printer); default sheet",
     )
@@ -208,6 +206,13 @@ MAX_JOBS = 64
 LABEL_LAYOUTS = ("sheet", "single")
 #: Formats whose beyond-use times need a preparation time (default: the build time).
 PREPARATION_FORMATS = ("worksheet", "labels")
+#: The command-line flag of each render option (`orderset.renderers.Renderer.options`).
+OPTION_FLAGS = {
+    "prepared_at": "--prepared-at",
+    "layout": "--label-layout",
+    "message_time": "--message-time",
+    "replaces": "--replaces",
+}
 
 
 def _prepared_at(text: str) -> dt.datetime:
@@ -261,9 +266,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from orderset.settings import profile_arguments
 
     output = None if args.output in (None, "-") else args.output
-    hl7_cli.check_build_options(args)
+    given = _given_options(args)
     if len(args.cases) > 1 or (output and os.path.isdir(output)):
-        return _build_batch(args)
+        return _build_batch(args, given)
     if args.format in ("pdf", *PREPARATION_FORMATS) and not output and sys.stdout.isatty():
         raise InputError("-o", "a PDF cannot be shown on a terminal; give a file (-o sheet.pdf)")
     if output:
@@ -276,15 +281,18 @@ def _cmd_build(args: argparse.Namespace) -> int:
     )
     extra = host.renderers()
     _check_format(args.format, extra)
+    try:
+        check_options(args.format, given, extra)
+    except InputError as exc:
+        raise InputError(OPTION_FLAGS.get(exc.field, exc.field), exc.reason) from None
+    options = _option_values(args, given)
     order_set = build_order_set(case, **profile_arguments(args.profile), host=host)
-    when = args.prepared_at
-    if when is None and args.format in PREPARATION_FORMATS:
-        when = dt.datetime.now().astimezone().replace(microsecond=0)
-    order_set = attrs.evolve(order_set, prepared_at=when, label_layout=args.label_layout)
-    if args.format == "hl7" and (args.replaces or args.message_time):
-        data = hl7_cli.render_hl7(order_set, args)
-    else:
-        data = render(order_set, args.format, extra)
+    try:
+        data = render(order_set, args.format, extra, **options)
+    except InputError as exc:
+        raise hl7_cli.named(exc, args.replaces) from None
+    if options.get("replaces") is not None and b"\rMSH|" not in data:
+        print(f"orderset: nothing changed since {args.replaces}: no message", file=sys.stderr)
     if output:
         write_atomic(output, data)
     else:
@@ -293,23 +301,47 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _given_options(args: argparse.Namespace) -> list[str]:
+    """The render options given on the command line, by option name."""
+    values = {
+        "prepared_at": args.prepared_at,
+        "layout": args.label_layout,
+        "message_time": args.message_time,
+        "replaces": args.replaces,
+    }
+    return [name for name, value in values.items() if value is not None]
+
+
+def _option_values(args: argparse.Namespace, given: Sequence[str]) -> dict[str, Any]:
+    """The render options' values; a worksheet or labels without `--prepared-at` are prepared
+    now (the build time)."""
+    options: dict[str, Any] = {}
+    if "prepared_at" in given:
+        options["prepared_at"] = args.prepared_at
+    elif args.format in PREPARATION_FORMATS:
+        options["prepared_at"] = dt.datetime.now().astimezone().replace(microsecond=0)
+    if "layout" in given:
+        options["layout"] = args.label_layout
+    if "message_time" in given:
+        options["message_time"] = hl7_cli.message_time(args.message_time)
+    if "replaces" in given:
+        options["replaces"] = hl7_cli.previous(args.replaces)
+    return options
+
+
 def _check_format(fmt: str, extra: Sequence[Renderer] = ()) -> None:
     known = renderers(extra)
     if fmt not in known:
         raise InputError("--format", f"unknown format {fmt!r} (known: {', '.join(known)})")
 
 
-def _build_batch(args: argparse.Namespace) -> int:
+def _build_batch(args: argparse.Namespace, given: Sequence[str]) -> int:
     """Several cases into a directory, one file each, on every core (built-in formats)."""
     from orderset import batch
 
     _check_format(args.format)
-    for option, given in (
-        ("--prepared-at", args.prepared_at is not None),
-        ("--label-layout", args.label_layout != "sheet"),
-    ):
-        if given:
-            raise InputError(option, "worksheets and labels are built one case at a time")
+    if given:
+        raise InputError(OPTION_FLAGS[given[0]], "applies to one case at a time, not a batch")
     if not args.output:
         raise InputError("-o", "several cases need an output directory (-o DIR)")
     jobs = batch.plan(

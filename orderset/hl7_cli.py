@@ -108,32 +108,12 @@ def previous(path: str | None) -> Mapping[str, Any] | None:
     return data
 
 
-def check_build_options(args: argparse.Namespace) -> None:
-    """`--replaces`/`--message-time` only mean something for one case built as HL7."""
-    for option, value in (("--replaces", args.replaces), ("--message-time", args.message_time)):
-        if value is not None and (args.format != "hl7" or len(args.cases) > 1):
-            raise InputError(option, "applies to one case built with --format hl7")
-
-
-def _named(exc: InputError, path: str | None) -> InputError:
+def named(exc: InputError, path: str | None) -> InputError:
     """An error in the previous order set, as the command line names it (`--replaces FILE`)."""
     if not exc.field.startswith("replaces") or path is None:
         return exc
     inner = exc.field[len("replaces") :].lstrip(".")
     return InputError("--replaces", f"{path}: {inner + ': ' if inner else ''}{exc.reason}")
-
-
-def render_hl7(order_set: Any, args: argparse.Namespace) -> bytes:
-    from orderset.renderers.hl7 import render_batch
-
-    when, before = message_time(args.message_time), previous(args.replaces)
-    try:
-        data = render_batch(order_set, message_time=when, replaces=before)
-    except InputError as exc:
-        raise _named(exc, args.replaces) from None
-    if before is not None and b"\rMSH|" not in data:
-        print(f"orderset: nothing changed since {args.replaces}: no message", file=sys.stderr)
-    return data
 
 
 # ---- send -------------------------------------------------------------------------------------
@@ -201,7 +181,7 @@ def send(args: argparse.Namespace, order_set: Any) -> int:
     try:
         messages = build_messages(order_set, message_time=when, replaces=previous(args.replaces))
     except InputError as exc:
-        raise _named(exc, args.replaces) from None
+        raise named(exc, args.replaces) from None
     if args.only:
         messages = tuple(m for m in messages if m.structure == STRUCTURES[args.only])
     routes = _destinations(args, order_set.settings)

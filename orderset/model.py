@@ -489,11 +489,6 @@ class OrderSet:
     rules: tuple[Any, ...] = ()
     timing: Timing | None = None
     governance: Governance = Governance()
-    #: When the doses are prepared (the worksheet's and labels' beyond-use times count from
-    #: it); None: not given, and the worksheet uses `case.assessed_at`.
-    prepared_at: dt.datetime | None = None
-    #: How dose labels are laid out: "sheet" (several per page) or "single" (one per page).
-    label_layout: str = "sheet"
 
     @property
     def selected_medications(self) -> tuple[Order, ...]:

@@ -226,12 +226,8 @@ def test_replaces_with_the_same_content_sends_nothing(tmp_path: Path) -> None:
 def test_the_pharmacys_preparation_is_not_part_of_an_orders_content(tmp_path: Path) -> None:
     """A later preparation time or a restocked vial size changes `preparation.pharmacy` in the
     JSON, not what was ordered: no XO, and the same placer numbers."""
-    import attrs
-
-    prepared = attrs.evolve(
-        build(toddler()), prepared_at=dt.datetime.fromisoformat("2026-11-22T09:00:00-05:00")
-    )
-    previous = to_json_dict(prepared)
+    prepared = build(toddler())
+    previous = to_json_dict(prepared, dt.datetime.fromisoformat("2026-11-22T09:00:00-05:00"))
     tcz = next(o for o in previous["orders"] if o["id"] == "TCZ-1")
     assert tcz["preparation"]["pharmacy"]["beyond_use"][0]["until"], "the JSON did change"
     restock = {

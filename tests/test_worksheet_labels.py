@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 
-import attrs
 import pypdf
 import pytest
 
@@ -131,12 +130,11 @@ def test_every_label_barcode_reads_back_as_its_order(layout):
     order_set = orderset.build_order_set(
         orderset.load_case("examples/toddler-shock-brainstem.json")
     )
-    order_set = attrs.evolve(order_set, label_layout=layout)
-    pdf = orderset.render(order_set, "labels")
+    pdf = orderset.render(order_set, "labels", layout=layout)
     decoded = _decode_all(pdf)
     expected = []
     for o, dp in worksheet.prepared_orders(order_set):
-        text = labels.payload(order_set, o, dp)
+        text = labels.payload(order_set, o, dp, order_set.case.assessed_at)
         fields = dict(f.split("=", 1) for f in text.split("|")[1:])
         # The payload is the order's own identity, not text made up for the label.
         assert fields["MRN"] == order_set.case.patient.mrn
@@ -163,8 +161,7 @@ def test_labels_print_patient_dose_final_and_beyond_use():
     import datetime as dt
 
     when = dt.datetime.fromisoformat(PREPARED)
-    order_set = attrs.evolve(order_set, prepared_at=when, label_layout="single")
-    pages = _pages(orderset.render(order_set, "labels"))
+    pages = _pages(orderset.render(order_set, "labels", prepared_at=when, layout="single"))
     tcz = next(p for p in pages if "tocilizumab" in p)
     assert "Doe, Jane" in tcz and "MRN A1234567" in tcz
     assert "tocilizumab 170 mg IV" in tcz

@@ -1,4 +1,10 @@
-"""Output formats. Every renderer has one contract: `render(order_set) -> bytes`.
+"""Output formats. Every renderer has one contract: `render(order_set, **options) -> bytes`.
+
+Options are what a format needs beyond the order set and only it: the HL7 message time and the
+previous order set a correction replaces (`message_time`, `replaces`), the pharmacy's
+preparation time (`prepared_at`: the worksheet's, the labels' and the JSON's beyond-use times)
+and the label layout (`layout`). Each `Renderer` names the options it takes; an option given to a
+format that does not take it is an InputError naming the option, never silently ignored.
 
 Renderers only render: everything clinical they print (alerts, timing windows, order lines,
 renal text, grade policy) is already in the `OrderSet`, made by the engine or a plugin.
@@ -23,7 +29,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
@@ -32,7 +38,7 @@ from orderset.errors import InputError
 if TYPE_CHECKING:
     from orderset.model import OrderSet
 
-RenderFunction = Callable[["OrderSet"], bytes]
+RenderFunction = Callable[..., bytes]
 
 
 @frozen
@@ -40,6 +46,7 @@ class Renderer:
     """One output format: its name (`--format NAME`), media type and file extension.
 
     Give either `render` (a function) or `target` ("module:function", imported on first use).
+    `options`: the keyword arguments the function takes besides the order set.
     """
 
     name: str
@@ -48,6 +55,7 @@ class Renderer:
     render: RenderFunction | None = None
     target: str | None = None
     description: str = ""
+    options: tuple[str, ...] = ()
 
     def function(self) -> RenderFunction:
         if self.render is not None:
@@ -66,6 +74,7 @@ BUILTIN_RENDERERS: tuple[Renderer, ...] = (
         "json",
         target="orderset.renderers.json:render",
         description="the order set as JSON (schema orderset/1)",
+        options=("prepared_at",),
     ),
     Renderer(
         "hl7",
@@ -73,6 +82,7 @@ BUILTIN_RENDERERS: tuple[Renderer, ...] = (
         "hl7",
         target="orderset.renderers.hl7:render",
         description="HL7 v2.5.1 batch: OMP^O09 (medications) and OMG^O19 (other orders)",
+        options=("message_time", "replaces"),
     ),
     Renderer(
         "fhir",
@@ -101,6 +111,7 @@ BUILTIN_RENDERERS: tuple[Renderer, ...] = (
         "pdf",
         target="orderset.renderers.worksheet:render",
         description="the pharmacy preparation worksheet: one block per selected medication dose",
+        options=("prepared_at",),
     ),
     Renderer(
         "labels",
@@ -108,6 +119,7 @@ BUILTIN_RENDERERS: tuple[Renderer, ...] = (
         "pdf",
         target="orderset.renderers.labels:render",
         description="dose labels, 4 x 2 inches, with a Data Matrix barcode",
+        options=("prepared_at", "layout"),
     ),
 )
 #: Built-in format names, for argument parsers that run before any plugin is loaded.
@@ -125,15 +137,33 @@ def renderers(extra: Iterable[Renderer] = ()) -> Mapping[str, Renderer]:
     return table
 
 
-def renderer(fmt: str, extra: Iterable[Renderer] = ()) -> RenderFunction:
-    """The render function for `fmt`; an unknown name is an InputError listing the known ones."""
+def find(fmt: str, extra: Iterable[Renderer] = ()) -> Renderer:
+    """The renderer of `fmt`; an unknown name is an InputError listing the known ones."""
     table = renderers(extra)
     if fmt not in table:
         raise InputError("format", f"unknown format {fmt!r} (known: {', '.join(sorted(table))})")
-    return table[fmt].function()
+    return table[fmt]
 
 
-def render(order_set: OrderSet, fmt: str, extra: Iterable[Renderer] = ()) -> bytes:
-    """The order set in format `fmt` ("json", "hl7", "html", "pdf", or a site format from
-    `extra`) as the bytes of the file."""
-    return renderer(fmt, extra)(order_set)
+def renderer(fmt: str, extra: Iterable[Renderer] = ()) -> RenderFunction:
+    """The render function for `fmt`; an unknown name is an InputError listing the known ones."""
+    return find(fmt, extra).function()
+
+
+def check_options(fmt: str, options: Iterable[str], extra: Iterable[Renderer] = ()) -> None:
+    """Refuse an option `fmt` does not take, naming it and the formats that do take it."""
+    table = renderers(extra)
+    taken = find(fmt, extra).options
+    for name in options:
+        if name not in taken:
+            takers = sorted(r.name for r in table.values() if name in r.options)
+            where = f" (it applies to: {', '.join(takers)})" if takers else ""
+            raise InputError(name, f"does not apply to format {fmt!r}{where}")
+
+
+def render(order_set: OrderSet, fmt: str, extra: Iterable[Renderer] = (), **options: Any) -> bytes:
+    """The order set in format `fmt` ("json", "hl7", "html", "pdf", "fhir", "worksheet",
+    "labels", or a site format from `extra`) as the bytes of the file. `options` go to the
+    formats that take them (`Renderer.options`); any other is an InputError naming it."""
+    check_options(fmt, options, extra)
+    return renderer(fmt, extra)(order_set, **options)

@@ -819,7 +819,14 @@ def render_batch(
     return text.encode("utf-8")
 
 
-def render(order_set: OrderSet) -> bytes:
+def render(
+    order_set: OrderSet,
+    *,
+    message_time: dt.datetime | None = None,
+    replaces: Mapping[str, Any] | None = None,
+) -> bytes:
     """The `--format hl7` file: one batch holding the OMP^O09 and OMG^O19 messages, UTF-8 (or
-    ASCII when the profile says so), message time `assessed_at`, every selected order NW."""
-    return render_batch(order_set)
+    ASCII when the profile says so). Message time `assessed_at` unless `message_time` is given;
+    every selected order NW unless `replaces` (a previous JSON order set) makes it a correction
+    (see `build_messages`)."""
+    return render_batch(order_set, message_time=message_time, replaces=replaces)

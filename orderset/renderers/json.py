@@ -326,7 +326,7 @@ def _timing(t: Timing | None) -> dict[str, Any] | None:
     }
 
 
-def to_json_dict(order_set: OrderSet) -> dict[str, Any]:
+def to_json_dict(order_set: OrderSet, prepared_at: dt.datetime | None = None) -> dict[str, Any]:
     """The JSON document as plain Python data (dicts, lists, str, int, float, bool, None)."""
     case = order_set.case
     return {
@@ -348,17 +348,18 @@ def to_json_dict(order_set: OrderSet) -> dict[str, Any]:
         "severity": _severity(order_set.severity),
         "renal": _renal(order_set.renal),
         "alerts": [_alert(a) for a in order_set.alerts],
-        "orders": [_order(o, order_set.prepared_at) for o in order_set.orders],
+        "orders": [_order(o, prepared_at) for o in order_set.orders],
         "plugins": [
             {"name": p.name, "version": p.version, "source": p.source} for p in order_set.plugins
         ],
     }
 
 
-def to_json(order_set: OrderSet) -> str:
-    """The JSON document as text, ending with a newline."""
-    return json.dumps(to_json_dict(order_set), indent=2, ensure_ascii=False) + "\n"
+def to_json(order_set: OrderSet, prepared_at: dt.datetime | None = None) -> str:
+    """The JSON document as text, ending with a newline. `prepared_at`: when the doses are
+    prepared, so each `preparation.pharmacy.beyond_use` gets its `until` time (else null)."""
+    return json.dumps(to_json_dict(order_set, prepared_at), indent=2, ensure_ascii=False) + "\n"
 
 
-def render(order_set: OrderSet) -> bytes:
-    return to_json(order_set).encode("utf-8")
+def render(order_set: OrderSet, *, prepared_at: dt.datetime | None = None) -> bytes:
+    return to_json(order_set, prepared_at).encode("utf-8")

@@ -15,7 +15,7 @@ trade item by its GTIN, which a patient-specific preparation does not have.
 The symbol is made by zxing-cpp (`pip install 'orderset[labels]'`), a maintained library that
 also decodes it in the tests; it is imported only when labels are rendered.
 
-Layouts (`OrderSet.label_layout`, the CLI's `--label-layout`): "sheet", 10 labels on a Letter
+Layouts (the `layout` option, the CLI's `--label-layout`): "sheet", 10 labels on a Letter
 page in 2 columns of 5 (the common 4 x 2 inch label sheet); "single", one label per 4 x 2 inch
 page for a label printer.
 """
@@ -28,7 +28,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from orderset.errors import OrdersetError
+from orderset.errors import InputError, OrdersetError
 from orderset.formatting import format_quantity
 from orderset.model import DosePreparation, Order, OrderSet
 from orderset.preparation import PER_PHARMACY, beyond_use_at, concentration_label
@@ -49,9 +49,9 @@ class LabelRenderError(OrdersetError, RuntimeError):
     """A label cannot be made (the barcode library is missing, or a value is not ASCII)."""
 
 
-def payload(order_set: OrderSet, order: Order, dp: DosePreparation) -> str:
-    """The text the label's barcode holds: fields separated by "|", each NAME=value."""
-    when = worksheet.prepared_at(order_set)
+def payload(order_set: OrderSet, order: Order, dp: DosePreparation, when: dt.datetime) -> str:
+    """The text the label's barcode holds: fields separated by "|", each NAME=value (`when`:
+    the preparation time the beyond-use time counts from)."""
     until = beyond_use_at(dp, when)
     first = min((t for _, t in until), default=None)
     fields = [
@@ -98,10 +98,11 @@ def datamatrix_svg(text: str) -> Markup:
     )
 
 
-def label(order_set: OrderSet, order: Order, dp: DosePreparation) -> dict[str, Any]:
-    """One label's printed text and barcode."""
+def label(
+    order_set: OrderSet, order: Order, dp: DosePreparation, when: dt.datetime
+) -> dict[str, Any]:
+    """One label's printed text and barcode (`when`: the preparation time)."""
     p = order_set.case.patient
-    when = worksheet.prepared_at(order_set)
     final = "per pharmacy procedure"
     if dp.final_volume is not None:
         final = format_quantity(dp.final_volume)
@@ -118,7 +119,7 @@ def label(order_set: OrderSet, order: Order, dp: DosePreparation) -> dict[str, A
         )
     else:
         rate = PER_PHARMACY
-    code = payload(order_set, order, dp)
+    code = payload(order_set, order, dp, when)
     return {
         "name": f"{sheet.isolate(p.family_name)}, {sheet.isolate(p.given_name)}",
         "mrn": p.mrn,
@@ -150,14 +151,14 @@ def _earliest(dp: DosePreparation, when: dt.datetime) -> list[str]:
     return [f"{sheet._datetime(until)}, {condition}{more}"]
 
 
-def labels_context(order_set: OrderSet) -> dict[str, Any]:
-    layout = order_set.label_layout
+def labels_context(order_set: OrderSet, when: dt.datetime, layout: str) -> dict[str, Any]:
     if layout not in LAYOUTS:
-        raise LabelRenderError(f"label layout {layout!r} is not one of: {', '.join(LAYOUTS)}")
-    items = [label(order_set, o, dp) for o, dp in worksheet.prepared_orders(order_set)]
+        raise InputError(
+            "layout", f"{layout!r} is not a label layout (one of: {', '.join(LAYOUTS)})"
+        )
+    items = [label(order_set, o, dp, when) for o, dp in worksheet.prepared_orders(order_set)]
     per_page = LABELS_PER_SHEET if layout == "sheet" else 1
     pages = [items[i : i + per_page] for i in range(0, len(items), per_page)] or [[]]
-    when = worksheet.prepared_at(order_set)
     return {
         "title": f"Dose labels: {order_set.case.patient.mrn}",
         "prepared_iso": when.isoformat(),
@@ -167,17 +168,23 @@ def labels_context(order_set: OrderSet) -> dict[str, Any]:
     }
 
 
-def render_html(order_set: OrderSet) -> str:
+def render_html(
+    order_set: OrderSet, *, prepared_at: dt.datetime | None = None, layout: str = "sheet"
+) -> str:
+    context = labels_context(order_set, worksheet.preparation_time(order_set, prepared_at), layout)
     with sheet.template_dir() as root:
         env = sheet._environment(str(root))
         css = (root / STYLESHEET).read_text(encoding="utf-8")
-        return env.get_template(TEMPLATE).render(css=Markup(css), **labels_context(order_set))
+        return env.get_template(TEMPLATE).render(css=Markup(css), **context)
 
 
-def render(order_set: OrderSet) -> bytes:
-    """The `labels` output format (PDF)."""
+def render(
+    order_set: OrderSet, *, prepared_at: dt.datetime | None = None, layout: str = "sheet"
+) -> bytes:
+    """The `labels` output format (PDF): `layout` "sheet" (10 to a Letter page) or "single"
+    (one per page); beyond-use times count from `prepared_at` (else `assessed_at`)."""
     from orderset.renderers.pdf import _UNDRAWABLE, html_to_pdf
 
-    html = _UNDRAWABLE.sub(" ", render_html(order_set))
+    html = _UNDRAWABLE.sub(" ", render_html(order_set, prepared_at=prepared_at, layout=layout))
     with sheet.template_dir() as root:
         return html_to_pdf(html, root)

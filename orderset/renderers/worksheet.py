@@ -2,7 +2,7 @@
 
 Renderers only render: every number here is the engine's (`Order.dose_preparation`, computed by
 `orderset.preparation`), formatted through `orderset.formatting`, so the worksheet, the labels
-and the JSON agree. The only thing added is the preparation time (`OrderSet.prepared_at`, the
+and the JSON agree. The only thing added is the preparation time (the `prepared_at` option, the
 CLI's `--prepared-at`), from which the beyond-use dates are counted; without it the case's
 `assessed_at` is used, so the same input always gives the same bytes (PDF dates included: the
 template stamps them).
@@ -28,9 +28,9 @@ TEMPLATE = "worksheet.html.j2"
 STYLESHEETS = ("sheet.css", "worksheet.css")
 
 
-def prepared_at(order_set: OrderSet) -> dt.datetime:
-    """When the doses are prepared: the order set's preparation time, else its assessment."""
-    return order_set.prepared_at or order_set.case.assessed_at
+def preparation_time(order_set: OrderSet, when: dt.datetime | None) -> dt.datetime:
+    """When the doses are prepared: `when` if given, else the order set's assessment time."""
+    return when or order_set.case.assessed_at
 
 
 def prepared_orders(order_set: OrderSet) -> list[tuple[Order, DosePreparation]]:
@@ -142,11 +142,10 @@ def block(
     }
 
 
-def worksheet_context(order_set: OrderSet) -> dict[str, Any]:
-    """Everything the template prints, as formatted text."""
+def worksheet_context(order_set: OrderSet, when: dt.datetime) -> dict[str, Any]:
+    """Everything the template prints, as formatted text (`when`: the preparation time)."""
     case = order_set.case
     patient = sheet._patient(order_set)
-    when = prepared_at(order_set)
     return {
         "title": TITLE,
         "institution": order_set.institution,
@@ -163,18 +162,19 @@ def worksheet_context(order_set: OrderSet) -> dict[str, Any]:
     }
 
 
-def render_html(order_set: OrderSet) -> str:
+def render_html(order_set: OrderSet, *, prepared_at: dt.datetime | None = None) -> str:
+    when = preparation_time(order_set, prepared_at)
     with sheet.template_dir() as root:
         env = sheet._environment(str(root))
         css = "\n".join((root / name).read_text(encoding="utf-8") for name in STYLESHEETS)
         template = env.get_template(TEMPLATE)
-        return template.render(css=Markup(css), **worksheet_context(order_set))
+        return template.render(css=Markup(css), **worksheet_context(order_set, when))
 
 
-def render(order_set: OrderSet) -> bytes:
-    """The `worksheet` output format (PDF)."""
+def render(order_set: OrderSet, *, prepared_at: dt.datetime | None = None) -> bytes:
+    """The `worksheet` output format (PDF); beyond-use times count from `prepared_at`."""
     from orderset.renderers.pdf import _UNDRAWABLE, html_to_pdf
 
-    html = _UNDRAWABLE.sub(" ", render_html(order_set))
+    html = _UNDRAWABLE.sub(" ", render_html(order_set, prepared_at=prepared_at))
     with sheet.template_dir() as root:
         return html_to_pdf(html, root)
