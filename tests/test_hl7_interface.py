@@ -615,3 +615,31 @@ def test_cli_replaces_errors_name_the_option_and_file_and_an_unchanged_set_says_
     err = capsys.readouterr().err
     assert f"--replaces: {previous}: patient.mrn:" in err and "another patient" in err
     assert not bad.exists()
+
+
+def test_the_json_and_the_sheet_carry_the_visit_and_the_ordering_provider() -> None:
+    """What the HL7 messages say about the encounter is in the JSON a site keeps and on the
+    sheet the physician signs, not only in PV1/ORC-12."""
+    from orderset.renderers import html as sheet
+
+    data = toddler(
+        visit_number="V7781",
+        ordering_provider={"id": "1234567890", "family_name": "Smith", "id_authority": "NPI"},
+        location={"point_of_care": "PICU", "bed": "12"},
+    )
+    order_set = build(data)
+    encounter = to_json_dict(order_set)["encounter"]
+    assert encounter["visit_number"] == "V7781"
+    assert encounter["ordering_provider"] == {
+        "id": "1234567890",
+        "family_name": "Smith",
+        "given_name": None,
+        "id_authority": "NPI",
+    }
+    assert encounter["location_parts"]["point_of_care"] == "PICU"
+    page = sheet.render_html(order_set)
+    assert "<th>Visit</th><td>V7781</td>" in page
+    assert "<th>Ordering provider</th><td>Smith (NPI 1234567890)</td>" in page
+    plain = build(toddler())
+    assert to_json_dict(plain)["encounter"]["ordering_provider"] is None
+    assert "Ordering provider" not in sheet.render_html(plain)

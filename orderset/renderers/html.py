@@ -32,6 +32,7 @@ from orderset.model import (
     Order,
     OrderSet,
     Preparation,
+    Provider,
     Section,
     Severity,
 )
@@ -214,7 +215,18 @@ def _patient(order_set: OrderSet) -> dict[str, Any]:
         "influenza": case.clinical.influenza,
         "location": isolate(case.encounter.location),
         "attending": isolate(case.encounter.attending),
+        "visit_number": isolate(case.encounter.visit_number),
+        "ordering_provider": _provider(case.encounter.ordering_provider),
     }
+
+
+def _provider(p: Provider | None) -> str | None:
+    """ "Smith, Anna (NPI 1234567890)": the ordering provider as the HL7 messages name them."""
+    if p is None:
+        return None
+    name = ", ".join(n for n in (p.family_name, p.given_name) if n)
+    ident = f"{p.id_authority} {p.id}" if p.id_authority else f"id {p.id}"
+    return isolate(f"{name} ({ident})" if name else ident)
 
 
 def _timing(order_set: OrderSet) -> dict[str, Any]:

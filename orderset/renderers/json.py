@@ -12,6 +12,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pint
 
 from orderset import units
@@ -282,6 +283,20 @@ def _patient(case: Case) -> dict[str, Any]:
     }
 
 
+def _encounter(case: Case) -> dict[str, Any]:
+    """The encounter as given: the HL7 interface's visit, provider and location parts too, so a
+    site that keeps the JSON keeps what the messages said."""
+    e = case.encounter
+    provider = e.ordering_provider
+    return {
+        "location": e.location,
+        "attending": e.attending,
+        "visit_number": e.visit_number,
+        "ordering_provider": None if provider is None else attrs.asdict(provider),
+        "location_parts": None if e.place is None else attrs.asdict(e.place),
+    }
+
+
 def _entered_unit(q: pint.Quantity) -> str:
     return units.WEIGHT_LABELS.get(q.units, str(q.units))
 
@@ -340,10 +355,7 @@ def to_json_dict(order_set: OrderSet, prepared_at: dt.datetime | None = None) ->
         "hours_since_onset_text": hours_text(case.assessed_at - case.clinical.neuro_onset),
         "timing": _timing(order_set.timing),
         "patient": _patient(case),
-        "encounter": {
-            "location": case.encounter.location,
-            "attending": case.encounter.attending,
-        },
+        "encounter": _encounter(case),
         "clinical": _clinical(case),
         "severity": _severity(order_set.severity),
         "renal": _renal(order_set.renal),
