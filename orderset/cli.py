@@ -20,7 +20,7 @@ from typing import NoReturn
 
 import attrs
 
-from orderset import _cache, hl7_cli
+from orderset import _cache, hl7_cli, preptime
 from orderset._version import __version__
 from orderset.errors import InputError, PluginError
 from orderset.renderers import BUILTIN_FORMATS, Renderer, renderers
@@ -104,7 +104,7 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--label-layout",
         choices=LABEL_LAYOUTS,
-        default="sheet",
+        default=None,
         help="labels: 'sheet' (10 labels of 4 x 2 inches on a Letter page) or 'single'"
         " (one label per page, for a label printer); default sheet",
     )
@@ -205,24 +205,17 @@ MAX_JOBS = 64
 
 
 #: `--label-layout` choices (orderset.renderers.labels).
-LABEL_LAYOUTS = ("sheet", "single")
+LABEL_LAYOUTS = preptime.LABEL_LAYOUTS
 #: Formats whose beyond-use times need a preparation time (default: the build time).
-PREPARATION_FORMATS = ("worksheet", "labels")
+PREPARATION_FORMATS = preptime.PHARMACY_FORMATS
 
 
 def _prepared_at(text: str) -> dt.datetime:
     """`--prepared-at`: an ISO 8601 date and time with its UTC offset, never a bare local time."""
     try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not an ISO 8601 date and time (e.g. 2026-11-22T08:30-05:00)"
-        ) from None
-    if value.tzinfo is None:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} has no UTC offset (write it as 2026-11-22T08:30-05:00)"
-        )
-    return value
+        return preptime.parse_prepared_at(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(exc.reason) from None
 
 
 def _port(text: str) -> int:
@@ -262,6 +255,13 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     output = None if args.output in (None, "-") else args.output
     hl7_cli.check_build_options(args)
+    preptime.check_options(
+        args.format,
+        args.prepared_at,
+        args.label_layout,
+        prepared_field="--prepared-at",
+        layout_field="--label-layout",
+    )
     if len(args.cases) > 1 or (output and os.path.isdir(output)):
         return _build_batch(args)
     if args.format in ("pdf", *PREPARATION_FORMATS) and not output and sys.stdout.isatty():
@@ -279,8 +279,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
     order_set = build_order_set(case, **profile_arguments(args.profile), host=host)
     when = args.prepared_at
     if when is None and args.format in PREPARATION_FORMATS:
-        when = dt.datetime.now().astimezone().replace(microsecond=0)
-    order_set = attrs.evolve(order_set, prepared_at=when, label_layout=args.label_layout)
+        when = preptime.now()
+    order_set = attrs.evolve(order_set, prepared_at=when, label_layout=args.label_layout or "sheet")
     if args.format == "hl7" and (args.replaces or args.message_time):
         data = hl7_cli.render_hl7(order_set, args)
     else:
@@ -306,7 +306,7 @@ def _build_batch(args: argparse.Namespace) -> int:
     _check_format(args.format)
     for option, given in (
         ("--prepared-at", args.prepared_at is not None),
-        ("--label-layout", args.label_layout != "sheet"),
+        ("--label-layout", args.label_layout is not None),
     ):
         if given:
             raise InputError(option, "worksheets and labels are built one case at a time")

@@ -21,11 +21,12 @@ b'FHS'
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from attrs import frozen
+from attrs import evolve, frozen
 
 from orderset.errors import InputError
 
@@ -133,7 +134,30 @@ def renderer(fmt: str, extra: Iterable[Renderer] = ()) -> RenderFunction:
     return table[fmt].function()
 
 
-def render(order_set: OrderSet, fmt: str, extra: Iterable[Renderer] = ()) -> bytes:
-    """The order set in format `fmt` ("json", "hl7", "html", "pdf", or a site format from
-    `extra`) as the bytes of the file."""
-    return renderer(fmt, extra)(order_set)
+def render(
+    order_set: OrderSet,
+    fmt: str,
+    extra: Iterable[Renderer] = (),
+    *,
+    prepared_at: dt.datetime | None = None,
+    label_layout: str | None = None,
+) -> bytes:
+    """The order set in format `fmt` ("json", "hl7", "html", "pdf", "worksheet", "labels", or
+    a site format from `extra`) as the bytes of the file.
+
+    `prepared_at` (a datetime with its UTC offset) is when the doses are prepared: the
+    worksheet's and labels' beyond-use times count from it (without it, from `assessed_at`,
+    and the worksheet says so). `label_layout` is "sheet" or "single". Giving either to a
+    format that ignores it is an InputError naming it (`orderset.preptime`)."""
+    function = renderer(fmt, extra)
+    if prepared_at is not None or label_layout is not None:
+        from orderset import preptime
+
+        preptime.check_options(fmt, prepared_at, label_layout)
+        changes: dict[str, Any] = {}
+        if prepared_at is not None:
+            changes["prepared_at"] = preptime.check_prepared_at(prepared_at)
+        if label_layout is not None:
+            changes["label_layout"] = preptime.check_label_layout(label_layout)
+        order_set = evolve(order_set, **changes)
+    return function(order_set)

@@ -4,8 +4,9 @@ Renderers only render: every number here is the engine's (`Order.dose_preparatio
 `orderset.preparation`), formatted through `orderset.formatting`, so the worksheet, the labels
 and the JSON agree. The only thing added is the preparation time (`OrderSet.prepared_at`, the
 CLI's `--prepared-at`), from which the beyond-use dates are counted; without it the case's
-`assessed_at` is used, so the same input always gives the same bytes (PDF dates included: the
-template stamps them).
+`assessed_at` is used and the page says so, so the same input always gives the same bytes (PDF
+dates included: the template stamps them). The command line and the service always give one
+(default: the time of the build or request; `orderset.preptime`).
 """
 
 from __future__ import annotations
@@ -151,6 +152,7 @@ def worksheet_context(order_set: OrderSet) -> dict[str, Any]:
         "title": TITLE,
         "institution": order_set.institution,
         "prepared_at": sheet._datetime(when),
+        "prepared_given": order_set.prepared_at is not None,
         "prepared_iso": when.isoformat(),
         "assessed_at": sheet._datetime(case.assessed_at),
         "orderset_version": __version__,
