@@ -158,3 +158,31 @@ def test_openapi_documents_the_preparation_options(live_server):
     document = httpx.get(f"{live_server.url}/openapi.json", timeout=30).json()
     names = {p["name"] for p in document["paths"]["/api/order-sets"]["post"]["parameters"]}
     assert {"prepared_at", "label_layout"} <= names
+
+
+@pytest.mark.parametrize(
+    ("fmt", "filename"),
+    [
+        ("worksheet", "preparation-worksheet.pdf"),
+        ("labels", "dose-labels.pdf"),
+        ("pdf", "order-set.pdf"),
+        ("fhir", "order-set.fhir.json"),
+    ],
+)
+def test_page_downloads_are_named_apart_and_prepared_now(live_server, fmt, filename):
+    """The result page's buttons: three PDFs used to download as "order-set.pdf" each, and the
+    worksheet counted from the assessment time."""
+    import httpx
+
+    before = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    answer = httpx.post(
+        f"{live_server.url}/order-set/download",
+        data={"format": fmt, "case_json": TODDLER.read_text()},
+        timeout=60,
+    )
+    after = dt.datetime.now(dt.UTC)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-disposition"] == f'attachment; filename="{filename}"'
+    if fmt == "worksheet":
+        stamp = _text(answer.content).split("Preparation time ", 1)[1][:23]
+        assert before <= dt.datetime.strptime(stamp, "%Y-%m-%d %H:%M %z") <= after

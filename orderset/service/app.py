@@ -273,8 +273,19 @@ def _form_values(items: Iterable[tuple[str, Any]]) -> dict[str, str]:
     return {k: v for k, v in items if isinstance(v, str)}
 
 
+#: Download names of the PDFs that are not the order sheet, so a pharmacist's folder does not
+#: hold three "order-set.pdf" files (the worksheet and labels used to be named so).
+_DOWNLOAD_NAMES = {"worksheet": "preparation-worksheet", "labels": "dose-labels"}
+
+
 def _filename(fmt: str, renderer: Renderer) -> str:
-    return f"order-set.{renderer.extension}"
+    """`order-set.json`, `order-set.pdf` ...; a second format with the same extension (a
+    plugin's, the worksheet, the labels) is named after its format."""
+    if fmt in _DOWNLOAD_NAMES:
+        return f"{_DOWNLOAD_NAMES[fmt]}.{renderer.extension}"
+    if fmt == renderer.extension.split(".")[0]:
+        return f"order-set.{renderer.extension}"
+    return f"order-set-{fmt}.{renderer.extension}"
 
 
 def create_app(config: Config | None = None) -> Guard:
