@@ -186,3 +186,16 @@ def test_page_downloads_are_named_apart_and_prepared_now(live_server, fmt, filen
     if fmt == "worksheet":
         stamp = _text(answer.content).split("Preparation time ", 1)[1][:23]
         assert before <= dt.datetime.strptime(stamp, "%Y-%m-%d %H:%M %z") <= after
+
+
+@pytest.mark.parametrize(
+    ("param", "hint"),
+    [("prepared-at", "did you mean 'prepared_at'?"), ("fromat", "did you mean 'format'?")],
+)
+def test_service_refuses_an_unknown_query_parameter(live_server, param, hint):
+    """A typo'd `?prepared-at=` used to be ignored: the worksheet then counted from the time
+    of the request without a word."""
+    answer = _post(live_server, **{param: "2026-11-22T08:30-05:00"})
+    assert answer.status_code == 400
+    assert answer.json()["field"] == param
+    assert hint in answer.json()["message"]

@@ -249,6 +249,24 @@ def _now_iso() -> str:
     return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
 
 
+#: The query parameters of `POST /api/order-sets`.
+QUERY_PARAMETERS = ("format", "profile", "prepared_at", "label_layout")
+
+
+def check_query(names: Iterable[str]) -> None:
+    """Refuse a query parameter the API does not know, as the loader refuses an unknown key:
+    a typo (`?prepared-at=`) would otherwise be ignored and the default used in silence."""
+    import difflib
+
+    for name in names:
+        if name not in QUERY_PARAMETERS:
+            close = difflib.get_close_matches(name, QUERY_PARAMETERS, n=1)
+            hint = (
+                f"did you mean {close[0]!r}?" if close else f"known: {', '.join(QUERY_PARAMETERS)}"
+            )
+            raise InputError(name, f"unknown query parameter ({hint})")
+
+
 def preparation_options(
     fmt: str, prepared_at: str | None, label_layout: str | None
 ) -> dict[str, Any]:
@@ -398,6 +416,7 @@ def create_app(config: Config | None = None) -> Guard:
         },
     )
     async def order_sets(request: Request) -> Response:
+        check_query(request.query_params.keys())
         fmt = request.query_params.get("format")
         if fmt is None:
             fmt = negotiate(request.headers.get("accept"), service.formats)
