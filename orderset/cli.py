@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from orderset import _cache, hl7_cli
+from orderset import _cache, hl7_cli, preptime
 from orderset._version import __version__
 from orderset.errors import InputError, PluginError
 from orderset.renderers import BUILTIN_FORMATS, Renderer, check_options, renderers
@@ -203,13 +203,13 @@ MAX_JOBS = 64
 
 
 #: `--label-layout` choices (orderset.renderers.labels).
-LABEL_LAYOUTS = ("sheet", "single")
+LABEL_LAYOUTS = preptime.LABEL_LAYOUTS
 #: Formats whose beyond-use times need a preparation time (default: the build time).
-PREPARATION_FORMATS = ("worksheet", "labels")
+PREPARATION_FORMATS = preptime.PHARMACY_FORMATS
 #: The command-line flag of each render option (`orderset.renderers.Renderer.options`).
 OPTION_FLAGS = {
     "prepared_at": "--prepared-at",
-    "layout": "--label-layout",
+    "label_layout": "--label-layout",
     "message_time": "--message-time",
     "replaces": "--replaces",
 }
@@ -218,16 +218,9 @@ OPTION_FLAGS = {
 def _prepared_at(text: str) -> dt.datetime:
     """`--prepared-at`: an ISO 8601 date and time with its UTC offset, never a bare local time."""
     try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not an ISO 8601 date and time (e.g. 2026-11-22T08:30-05:00)"
-        ) from None
-    if value.tzinfo is None:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} has no UTC offset (write it as 2026-11-22T08:30-05:00)"
-        )
-    return value
+        return preptime.parse_prepared_at(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(exc.reason) from None
 
 
 def _port(text: str) -> int:
@@ -305,7 +298,7 @@ def _given_options(args: argparse.Namespace) -> list[str]:
     """The render options given on the command line, by option name."""
     values = {
         "prepared_at": args.prepared_at,
-        "layout": args.label_layout,
+        "label_layout": args.label_layout,
         "message_time": args.message_time,
         "replaces": args.replaces,
     }
@@ -319,9 +312,9 @@ def _option_values(args: argparse.Namespace, given: Sequence[str]) -> dict[str, 
     if "prepared_at" in given:
         options["prepared_at"] = args.prepared_at
     elif args.format in PREPARATION_FORMATS:
-        options["prepared_at"] = dt.datetime.now().astimezone().replace(microsecond=0)
-    if "layout" in given:
-        options["layout"] = args.label_layout
+        options["prepared_at"] = preptime.now()
+    if "label_layout" in given:
+        options["label_layout"] = args.label_layout
     if "message_time" in given:
         options["message_time"] = hl7_cli.message_time(args.message_time)
     if "replaces" in given:

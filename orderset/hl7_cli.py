@@ -88,23 +88,35 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).astimezone().replace(microsecond=0)
 
 
+NOT_AN_ORDER_SET = (
+    "not the order set that was sent: give the JSON order set built then"
+    " (orderset build CASE --format json -o sent.json)"
+)
+
+
 def previous(path: str | None) -> Mapping[str, Any] | None:
     """`--replaces`: the previous JSON order set, parsed."""
     if path is None:
         return None
-    text = read_text(
-        path, max_bytes=MAX_PREVIOUS_BYTES, kind="JSON order set", missing="file not found"
-    )
+    try:
+        text = read_text(
+            path, max_bytes=MAX_PREVIOUS_BYTES, kind="JSON order set", missing="file not found"
+        )
+    except InputError as exc:  # named as the option the user typed, as the other errors are
+        raise InputError("--replaces", f"{path}: {exc.reason}") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
-            path, f"not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+            "--replaces",
+            f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
         ) from None
     except RecursionError:
-        raise InputError(path, "is nested too deeply") from None
+        raise InputError("--replaces", f"{path}: is nested too deeply") from None
     if not isinstance(data, dict):
-        raise InputError(path, "is not a JSON order set (orderset build --format json)")
+        raise InputError("--replaces", f"{path}: {NOT_AN_ORDER_SET}")
+    if "schema" not in data and "patient" in data and "clinical" in data:
+        raise InputError("--replaces", f"{path}: is a patient case, {NOT_AN_ORDER_SET}")
     return data
 
 

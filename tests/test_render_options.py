@@ -34,8 +34,8 @@ def test_an_option_a_format_does_not_take_is_refused_naming_it_and_who_takes_it(
     assert info.value.field == "prepared_at"
     assert "'pdf'" in info.value.reason and "json, labels, worksheet" in info.value.reason
     with pytest.raises(orderset.InputError) as info:
-        orderset.render(toddler, "json", layout="single")
-    assert info.value.field == "layout" and "labels" in info.value.reason
+        orderset.render(toddler, "json", label_layout="single")
+    assert info.value.field == "label_layout" and "labels" in info.value.reason
     with pytest.raises(orderset.InputError) as info:
         orderset.render(toddler, "hl7", preparedat=1)
     assert info.value.field == "preparedat"
@@ -60,7 +60,7 @@ def test_the_api_and_the_cli_give_the_same_worksheet_and_labels(toddler, tmp_pat
     when = dt.datetime.fromisoformat(PREPARED)
     for fmt, extra, options in (
         ("worksheet", [], {"prepared_at": when}),
-        ("labels", ["--label-layout", "single"], {"prepared_at": when, "layout": "single"}),
+        ("labels", ["--label-layout", "single"], {"prepared_at": when, "label_layout": "single"}),
     ):
         out = tmp_path / f"{fmt}.pdf"
         argv = ["build", EXAMPLE, "--format", fmt, "--prepared-at", PREPARED, *extra]

@@ -130,7 +130,7 @@ def test_every_label_barcode_reads_back_as_its_order(layout):
     order_set = orderset.build_order_set(
         orderset.load_case("examples/toddler-shock-brainstem.json")
     )
-    pdf = orderset.render(order_set, "labels", layout=layout)
+    pdf = orderset.render(order_set, "labels", label_layout=layout)
     decoded = _decode_all(pdf)
     expected = []
     for o, dp in worksheet.prepared_orders(order_set):
@@ -161,7 +161,7 @@ def test_labels_print_patient_dose_final_and_beyond_use():
     import datetime as dt
 
     when = dt.datetime.fromisoformat(PREPARED)
-    pages = _pages(orderset.render(order_set, "labels", prepared_at=when, layout="single"))
+    pages = _pages(orderset.render(order_set, "labels", prepared_at=when, label_layout="single"))
     tcz = next(p for p in pages if "tocilizumab" in p)
     assert "Doe, Jane" in tcz and "MRN A1234567" in tcz
     assert "tocilizumab 170 mg IV" in tcz

@@ -3,8 +3,8 @@
 Options are what a format needs beyond the order set and only it: the HL7 message time and the
 previous order set a correction replaces (`message_time`, `replaces`), the pharmacy's
 preparation time (`prepared_at`: the worksheet's, the labels' and the JSON's beyond-use times)
-and the label layout (`layout`). Each `Renderer` names the options it takes; an option given to a
-format that does not take it is an InputError naming the option, never silently ignored.
+and the label layout (`label_layout`). Each `Renderer` names the options it takes; an option
+given to a format that does not take it is an InputError naming the option, never ignored.
 
 Renderers only render: everything clinical they print (alerts, timing windows, order lines,
 renal text, grade policy) is already in the `OrderSet`, made by the engine or a plugin.
@@ -119,7 +119,7 @@ BUILTIN_RENDERERS: tuple[Renderer, ...] = (
         "pdf",
         target="orderset.renderers.labels:render",
         description="dose labels, 4 x 2 inches, with a Data Matrix barcode",
-        options=("prepared_at", "layout"),
+        options=("prepared_at", "label_layout"),
     ),
 )
 #: Built-in format names, for argument parsers that run before any plugin is loaded.
@@ -166,4 +166,11 @@ def render(order_set: OrderSet, fmt: str, extra: Iterable[Renderer] = (), **opti
     "labels", or a site format from `extra`) as the bytes of the file. `options` go to the
     formats that take them (`Renderer.options`); any other is an InputError naming it."""
     check_options(fmt, options, extra)
+    if "prepared_at" in options or "label_layout" in options:
+        from orderset import preptime
+
+        if options.get("prepared_at") is not None:
+            preptime.check_prepared_at(options["prepared_at"])
+        if options.get("label_layout") is not None:
+            preptime.check_label_layout(options["label_layout"])
     return renderer(fmt, extra)(order_set, **options)

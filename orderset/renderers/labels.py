@@ -15,7 +15,7 @@ trade item by its GTIN, which a patient-specific preparation does not have.
 The symbol is made by zxing-cpp (`pip install 'orderset[labels]'`), a maintained library that
 also decodes it in the tests; it is imported only when labels are rendered.
 
-Layouts (the `layout` option, the CLI's `--label-layout`): "sheet", 10 labels on a Letter
+Layouts (the `label_layout` option, the CLI's `--label-layout`): "sheet", 10 labels on a Letter
 page in 2 columns of 5 (the common 4 x 2 inch label sheet); "single", one label per 4 x 2 inch
 page for a label printer.
 """
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from markupsafe import Markup
@@ -43,6 +44,8 @@ LABELS_PER_SHEET = 10
 MODULE_MM = 0.4
 QUIET_ZONE = 2
 PAYLOAD_PREFIX = "ORDERSET"
+#: Characters of family plus given name above which a label prints the name smaller.
+LONG_NAME = 34
 
 
 class LabelRenderError(OrdersetError, RuntimeError):
@@ -122,6 +125,7 @@ def label(
     code = payload(order_set, order, dp, when)
     return {
         "name": f"{sheet.isolate(p.family_name)}, {sheet.isolate(p.given_name)}",
+        "long_name": len(p.family_name) + len(p.given_name) > LONG_NAME,
         "mrn": p.mrn,
         "birth_date": p.birth_date.isoformat(),
         "drug": sheet.tall_man(order.drug or "") + (f" {order.strength}" if order.strength else ""),
@@ -145,13 +149,14 @@ def _earliest(dp: DosePreparation, when: dt.datetime) -> list[str]:
     worksheet lists them all)."""
     times = beyond_use_at(dp, when)
     if not times:
-        return [f"Beyond use: {PER_PHARMACY}"]
+        return [PER_PHARMACY]
     condition, until = min(times, key=lambda pair: pair[1])
     more = f" (earliest of {len(times)} storage conditions)" if len(times) > 1 else ""
     return [f"{sheet._datetime(until)}, {condition}{more}"]
 
 
-def labels_context(order_set: OrderSet, when: dt.datetime, layout: str) -> dict[str, Any]:
+def labels_context(order_set: OrderSet, when: dt.datetime, label_layout: str) -> dict[str, Any]:
+    layout = label_layout
     if layout not in LAYOUTS:
         raise InputError(
             "layout", f"{layout!r} is not a label layout (one of: {', '.join(LAYOUTS)})"
@@ -169,22 +174,69 @@ def labels_context(order_set: OrderSet, when: dt.datetime, layout: str) -> dict[
 
 
 def render_html(
-    order_set: OrderSet, *, prepared_at: dt.datetime | None = None, layout: str = "sheet"
+    order_set: OrderSet, *, prepared_at: dt.datetime | None = None, label_layout: str = "sheet"
 ) -> str:
-    context = labels_context(order_set, worksheet.preparation_time(order_set, prepared_at), layout)
+    when = worksheet.preparation_time(order_set, prepared_at)
+    context = labels_context(order_set, when, label_layout)
     with sheet.template_dir() as root:
         env = sheet._environment(str(root))
         css = (root / STYLESHEET).read_text(encoding="utf-8")
         return env.get_template(TEMPLATE).render(css=Markup(css), **context)
 
 
+def _boxes(box: Any) -> Iterator[Any]:
+    yield box
+    for child in getattr(box, "children", None) or ():
+        yield from _boxes(child)
+
+
+_TOO_BIG = (
+    "the label for {order} does not fit 4 x 2 inches; print the worksheet and label this"
+    " dose by hand"
+)
+
+
+def check_fit(document: Any) -> None:
+    """Refuse to print a label whose text runs past its 4 x 2 inches. A label clips what
+    does not fit (`overflow: hidden`, so it never spills onto its neighbour); a clipped line
+    could be the beyond-use time or PROTECT FROM LIGHT, so a label that would lose any is an
+    error naming its order, never a quietly shortened label. (A long name is shortened on
+    purpose, with an ellipsis, by the stylesheet: MRN and birth date identify the patient.)"""
+    slack = 0.5  # CSS px: rounding in the layout
+    seen: set[str] = set()
+    for page in document.pages:
+        for box in _boxes(page._page_box):
+            element = getattr(box, "element", None)
+            if element is None or box.element_tag != "div":
+                continue
+            if "label" not in (element.get("class") or "").split():
+                continue
+            order = element.get("data-order") or "a dose"
+            if order in seen:  # split over two pages: it overflowed its page
+                raise LabelRenderError(_TOO_BIG.format(order=order))
+            seen.add(order)
+            bottom = box.padding_box_y() + box.padding_height()
+            right = box.padding_box_x() + box.padding_width()
+            for inner in _boxes(box):
+                if inner is box:
+                    continue
+                if (
+                    inner.position_y + inner.margin_height() > bottom + slack
+                    or inner.position_x + inner.margin_width() > right + slack
+                ):
+                    raise LabelRenderError(_TOO_BIG.format(order=order))
+
+
 def render(
-    order_set: OrderSet, *, prepared_at: dt.datetime | None = None, layout: str = "sheet"
+    order_set: OrderSet, *, prepared_at: dt.datetime | None = None, label_layout: str = "sheet"
 ) -> bytes:
-    """The `labels` output format (PDF): `layout` "sheet" (10 to a Letter page) or "single"
-    (one per page); beyond-use times count from `prepared_at` (else `assessed_at`)."""
+    """The `labels` output format (PDF): `label_layout` "sheet" (10 to a Letter page) or "single"
+    (one per page); beyond-use times count from `prepared_at` (else `assessed_at`); every
+    label checked to fit (`check_fit`)."""
     from orderset.renderers.pdf import _UNDRAWABLE, html_to_pdf
 
-    html = _UNDRAWABLE.sub(" ", render_html(order_set, prepared_at=prepared_at, layout=layout))
+    html = _UNDRAWABLE.sub(
+        " ", render_html(order_set, prepared_at=prepared_at, label_layout=label_layout)
+    )
     with sheet.template_dir() as root:
-        return html_to_pdf(html, root)
+        return html_to_pdf(html, root, check=check_fit)

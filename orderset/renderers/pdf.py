@@ -12,7 +12,7 @@ import contextlib
 import logging
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -83,9 +83,10 @@ def _local_fetcher(root: Path) -> Any:
     return LocalFetcher(allowed_protocols=("file", "data"))
 
 
-def html_to_pdf(html: str, base_dir: Path) -> bytes:
+def html_to_pdf(html: str, base_dir: Path, check: Callable[[Any], None] | None = None) -> bytes:
     """Lay out `html` (relative URLs resolve under `base_dir`) as PDF bytes, or raise
-    SheetRenderError naming every problem weasyprint logged."""
+    SheetRenderError naming every problem weasyprint logged. `check(document)`, if given,
+    sees weasyprint's laid-out document before it is written and may raise."""
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
@@ -96,7 +97,12 @@ def html_to_pdf(html: str, base_dir: Path) -> bytes:
             base_url=base_dir.resolve().as_uri() + "/",
             url_fetcher=_local_fetcher(base_dir),
         )
-        data: bytes | None = document.write_pdf(font_config=fonts)
+        if check is None:
+            data: bytes | None = document.write_pdf(font_config=fonts)
+        else:
+            rendered = document.render(font_config=fonts)
+            check(rendered)
+            data = rendered.write_pdf()
     if messages:
         raise SheetRenderError("PDF render failed: " + "; ".join(messages))
     if not data:

@@ -4,8 +4,9 @@ Renderers only render: every number here is the engine's (`Order.dose_preparatio
 `orderset.preparation`), formatted through `orderset.formatting`, so the worksheet, the labels
 and the JSON agree. The only thing added is the preparation time (the `prepared_at` option, the
 CLI's `--prepared-at`), from which the beyond-use dates are counted; without it the case's
-`assessed_at` is used, so the same input always gives the same bytes (PDF dates included: the
-template stamps them).
+`assessed_at` is used and the page says so, so the same input always gives the same bytes (PDF
+dates included: the template stamps them). The command line and the service always give one
+(default: the time of the build or request; `orderset.preptime`).
 """
 
 from __future__ import annotations
@@ -142,14 +143,18 @@ def block(
     }
 
 
-def worksheet_context(order_set: OrderSet, when: dt.datetime) -> dict[str, Any]:
-    """Everything the template prints, as formatted text (`when`: the preparation time)."""
+def worksheet_context(
+    order_set: OrderSet, when: dt.datetime, *, given: bool = True
+) -> dict[str, Any]:
+    """Everything the template prints, as formatted text (`when`: the preparation time;
+    `given`: False when it is the assessment time because none was given)."""
     case = order_set.case
     patient = sheet._patient(order_set)
     return {
         "title": TITLE,
         "institution": order_set.institution,
         "prepared_at": sheet._datetime(when),
+        "prepared_given": given,
         "prepared_iso": when.isoformat(),
         "assessed_at": sheet._datetime(case.assessed_at),
         "orderset_version": __version__,
@@ -168,7 +173,8 @@ def render_html(order_set: OrderSet, *, prepared_at: dt.datetime | None = None) 
         env = sheet._environment(str(root))
         css = "\n".join((root / name).read_text(encoding="utf-8") for name in STYLESHEETS)
         template = env.get_template(TEMPLATE)
-        return template.render(css=Markup(css), **worksheet_context(order_set, when))
+        context = worksheet_context(order_set, when, given=prepared_at is not None)
+        return template.render(css=Markup(css), **context)
 
 
 def render(order_set: OrderSet, *, prepared_at: dt.datetime | None = None) -> bytes:

@@ -29,7 +29,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from orderset import pharmacy
+from orderset import pharmacy, preptime
 from orderset._version import __version__
 from orderset.errors import InputError, PluginError
 from orderset.formatting import format_number
@@ -125,9 +125,12 @@ class Service:
         selections: Mapping[str, bool] | None,
         fmt: str,
         profile: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> bytes:
-        """The output bytes; a PDF format in the pool, anything else in a thread."""
+        """The output bytes; a PDF format in the pool, anything else in a thread. `options`:
+        `prepared_at` and `label_layout` (`preparation_options`)."""
         profile = self.profile_args if profile is None else profile
+        options = dict(options or {})
         renderer = self.formats.get(fmt)
         in_pool = (
             renderer is not None
@@ -137,14 +140,14 @@ class Service:
         if in_pool and self.pool is not None:
             loop = asyncio.get_running_loop()
             result = await loop.run_in_executor(
-                self.pool, work.render_in_worker, dict(case_data), selections, profile, fmt
+                self.pool, work.render_in_worker, dict(case_data), selections, profile, fmt, options
             )
             if isinstance(result, work.Failure):
                 result.raise_()
             assert isinstance(result, bytes)
             return result
         return await self.in_builder(
-            work.build_and_render, case_data, selections, profile, fmt, self.host
+            work.build_and_render, case_data, selections, profile, fmt, self.host, options
         )
 
     async def in_builder(self, function: Callable[..., T], *args: Any) -> T:
@@ -246,12 +249,61 @@ def _now_iso() -> str:
     return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
 
 
+#: The query parameters of `POST /api/order-sets`.
+QUERY_PARAMETERS = ("format", "profile", "prepared_at", "label_layout")
+
+
+def check_query(names: Iterable[str]) -> None:
+    """Refuse a query parameter the API does not know, as the loader refuses an unknown key:
+    a typo (`?prepared-at=`) would otherwise be ignored and the default used in silence."""
+    import difflib
+
+    for name in names:
+        if name not in QUERY_PARAMETERS:
+            close = difflib.get_close_matches(name, QUERY_PARAMETERS, n=1)
+            hint = (
+                f"did you mean {close[0]!r}?" if close else f"known: {', '.join(QUERY_PARAMETERS)}"
+            )
+            raise InputError(name, f"unknown query parameter ({hint})")
+
+
+def preparation_options(
+    fmt: str, prepared_at: str | None, label_layout: str | None
+) -> dict[str, Any]:
+    """`render`'s preparation options for a request: `prepared_at` as given (ISO 8601 with
+    its UTC offset), else, for the worksheet and labels, the time of the request, as
+    `orderset build` uses the time of the build; `label_layout` for labels only. An option
+    the format ignores is refused, naming it (`orderset.preptime`)."""
+    given = prepared_at if prepared_at not in (None, "") else None
+    layout = label_layout if label_layout not in (None, "") else None
+    preptime.check_options(fmt, given, layout)
+    options: dict[str, Any] = {}
+    if given is not None:
+        options["prepared_at"] = preptime.parse_prepared_at(given)
+    elif fmt in preptime.PHARMACY_FORMATS:
+        options["prepared_at"] = preptime.now()
+    if layout is not None:
+        options["label_layout"] = preptime.check_label_layout(layout)
+    return options
+
+
 def _form_values(items: Iterable[tuple[str, Any]]) -> dict[str, str]:
     return {k: v for k, v in items if isinstance(v, str)}
 
 
+#: Download names of the PDFs that are not the order sheet, so a pharmacist's folder does not
+#: hold three "order-set.pdf" files (the worksheet and labels used to be named so).
+_DOWNLOAD_NAMES = {"worksheet": "preparation-worksheet", "labels": "dose-labels"}
+
+
 def _filename(fmt: str, renderer: Renderer) -> str:
-    return f"order-set.{renderer.extension}"
+    """`order-set.json`, `order-set.pdf` ...; a second format with the same extension (a
+    plugin's, the worksheet, the labels) is named after its format."""
+    if fmt in _DOWNLOAD_NAMES:
+        return f"{_DOWNLOAD_NAMES[fmt]}.{renderer.extension}"
+    if fmt == renderer.extension.split(".")[0]:
+        return f"order-set.{renderer.extension}"
+    return f"order-set-{fmt}.{renderer.extension}"
 
 
 def create_app(config: Config | None = None) -> Guard:
@@ -330,6 +382,23 @@ def create_app(config: Config | None = None) -> Guard:
                     "schema": {"type": "string", "enum": list(service.formats)},
                 },
                 {
+                    "name": "prepared_at",
+                    "in": "query",
+                    "required": False,
+                    "description": "worksheet, labels, JSON: when the doses are prepared, ISO 8601"
+                    " with its UTC offset (2026-11-22T08:30-05:00); beyond-use times count from"
+                    " it. Default for the worksheet and labels: the time of the request",
+                    "schema": {"type": "string", "format": "date-time"},
+                },
+                {
+                    "name": "label_layout",
+                    "in": "query",
+                    "required": False,
+                    "description": "labels only: 10 per Letter page (sheet, the default) or"
+                    " one per 4 x 2 inch page (single)",
+                    "schema": {"type": "string", "enum": list(preptime.LABEL_LAYOUTS)},
+                },
+                {
                     "name": "profile",
                     "in": "query",
                     "required": False,
@@ -347,6 +416,7 @@ def create_app(config: Config | None = None) -> Guard:
         },
     )
     async def order_sets(request: Request) -> Response:
+        check_query(request.query_params.keys())
         fmt = request.query_params.get("format")
         if fmt is None:
             fmt = negotiate(request.headers.get("accept"), service.formats)
@@ -365,8 +435,13 @@ def create_app(config: Config | None = None) -> Guard:
                 "format", f"unknown format {fmt!r} (known: {', '.join(service.formats)})"
             )
         profile = service.profile_for(request.query_params.get("profile"))
+        options = preparation_options(
+            fmt,
+            request.query_params.get("prepared_at"),
+            request.query_params.get("label_layout"),
+        )
         case, selections = split_request(_parse_json(await request.body()))
-        data = await service.render(case, selections, fmt, profile)
+        data = await service.render(case, selections, fmt, profile, options)
         return Response(data, media_type=service.formats[fmt].media_type)
 
     @app.get("/api/formats", tags=["service"])
@@ -543,8 +618,9 @@ def create_app(config: Config | None = None) -> Guard:
         fmt = form.get("format", "")
         if fmt not in service.formats:
             raise InputError("format", f"unknown format {fmt!r}")
+        options = preparation_options(fmt, None, None)  # the worksheet: prepared now
         case, selections = await ticked(form, items)
-        data = await service.render(case, selections, fmt)
+        data = await service.render(case, selections, fmt, options=options)
         renderer = service.formats[fmt]
         return Response(
             data,

@@ -46,8 +46,10 @@ def build_and_render(
     profile: Mapping[str, Any],
     fmt: str,
     host: PluginHost,
+    options: Mapping[str, Any] | None = None,
 ) -> bytes:
-    """The bytes `orderset build CASE --format FMT [--profile P]` writes, with selections."""
+    """The bytes `orderset build CASE --format FMT [--profile P]` writes, with selections;
+    `options` are `render`'s `prepared_at` and `label_layout`."""
     from orderset.engine import build_order_set
     from orderset.loader import case_from_dict
     from orderset.renderers import render, renderers
@@ -57,7 +59,7 @@ def build_and_render(
         raise InputError("format", f"unknown format {fmt!r} (known: {', '.join(renderers(extra))})")
     case = case_from_dict(case_data)
     order_set = build_order_set(case, **profile, selections=selections, host=host)
-    return render(order_set, fmt, extra)
+    return render(order_set, fmt, extra, **(options or {}))
 
 
 _HOST: PluginHost | None = None
@@ -96,13 +98,14 @@ def render_in_worker(
     selections: Mapping[str, bool] | None,
     profile: Mapping[str, Any],
     fmt: str,
+    options: Mapping[str, Any] | None = None,
 ) -> bytes | Failure:
     """`build_and_render` in a pool process; errors come back as a Failure."""
     global _HOST
     if _HOST is None:
         _HOST = make_host(disable=_DISABLE)
     try:
-        return build_and_render(case_data, selections, profile, fmt, _HOST)
+        return build_and_render(case_data, selections, profile, fmt, _HOST, options)
     except InputError as exc:
         return Failure("input", exc.field, exc.reason)
     except PluginError as exc:
