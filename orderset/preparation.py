@@ -60,6 +60,10 @@ PUMP_STEP = Decimal("0.1")
 #: Routes whose dose is drawn up and given as it is (never diluted here).
 UNDILUTED_ROUTES = ("IM", "PO", "NG", "enteral (PO or NG)")
 PER_PHARMACY = "per pharmacy procedure"
+#: A premature infant: born before 37 weeks (the usual definition of term birth, as OSE-1's
+#: bands use it) and still an infant (under 12 months); not a dose, a definition.
+TERM_FROM_WEEKS = Decimal(37)
+INFANT_UNDER_MONTHS = 12
 #: The largest container search (in steps of the containers' common divisor) done exactly.
 MAX_SEARCH = 200_000
 
@@ -98,12 +102,16 @@ def choose_containers(dose: Decimal, contents: Sequence[Decimal]) -> tuple[int, 
     return tuple(counts)
 
 
+#: The finest volume a syringe measures (a 1 mL syringe is marked in 0.01 mL).
+SYRINGE_STEP = Decimal("0.01")
+
+
 def measured(volume: Decimal) -> Decimal:
-    """A volume as drawn up: exact when it has at most 3 decimal places, otherwise rounded half
-    up to 0.01 mL (a third of a mL is drawn as 0.33 mL)."""
-    if volume == volume.quantize(Decimal("0.001")):
+    """A volume as drawn up: exact when a syringe can measure it (0.01 mL), otherwise rounded
+    half up to 0.01 mL (0.525 mL is drawn as 0.53 mL, a third of a mL as 0.33 mL)."""
+    if volume == volume.quantize(SYRINGE_STEP):
         return units.plain(volume)
-    return units.plain(volume.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return units.plain(volume.quantize(SYRINGE_STEP, rounding=ROUND_HALF_UP))
 
 
 def _mg_per_ml(q: pint.Quantity) -> pint.Quantity:
@@ -172,6 +180,18 @@ def _draws(
                 )
             draws.append(_draw(p, 1, part, needed, unit, concentration, label))
     return tuple(draws), waste, notes
+
+
+def im_presentations(
+    presentations: Sequence[Presentation], unit: units.UnitLike
+) -> tuple[Presentation, ...]:
+    """For an IM injection, only the most concentrated presentations: the smallest volume in
+    the muscle (midazolam 10 mg IM is 2 mL of 5 mg/mL, not 10 mL of 1 mg/mL)."""
+    if unit == units.mL:
+        return tuple(presentations)
+    strengths = [_numbers(p, unit)[0] / _numbers(p, unit)[1] for p in presentations]
+    strongest = max(strengths)
+    return tuple(p for p, c in zip(presentations, strengths, strict=True) if c == strongest)
 
 
 def _concentration(p: Presentation, unit: units.UnitLike) -> pint.Quantity:
@@ -270,8 +290,11 @@ def prepare(
     waste: Decimal | None = None
     drug_volume: Decimal | None = None
     if data.presentations:
+        stocked = data.presentations
+        if route == "IM":
+            stocked = im_presentations(stocked, unit)
         try:
-            draws, waste, rounding = _draws(dose, unit, label, data.presentations)
+            draws, waste, rounding = _draws(dose, unit, label, stocked)
             review.extend(rounding)
         except ValueError as exc:
             review.append(f"Containers {PER_PHARMACY}: {exc}.")
@@ -305,10 +328,21 @@ def prepare(
                 f" ({format_quantity(d.concentration, concentration_label(label))})."
             )
     infant = data.preservative_free_under_months
+    gestation = case.patient.gestational_age_at_birth
+    preterm = (
+        gestation is not None
+        and units.to_decimal(units.exact(gestation), units.week) < TERM_FROM_WEEKS
+        and case.age.months < INFANT_UNDER_MONTHS
+    )
     if infant is not None and case.age.months < infant:
         plural = "s" if infant != 1 else ""
         steps.append(
             f"Patient under {infant} month{plural} old: use only preservative-free product and"
+            " diluents (no benzyl alcohol)."
+        )
+    elif data.preservative_free_preterm and preterm:
+        steps.append(
+            "Premature infant (born before 37 weeks): use only preservative-free product and"
             " diluents (no benzyl alcohol)."
         )
     for d in draws:

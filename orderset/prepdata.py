@@ -91,6 +91,9 @@ class PrepData:
     handling: tuple[str, ...] = ()
     #: Under this age in months the diluent must be preservative-free (no benzyl alcohol).
     preservative_free_under_months: int | None = None
+    #: A premature infant (born before 37 weeks, under 12 months) also gets the preservative-free
+    #: step, as a label contraindicates its benzyl alcohol in premature infants.
+    preservative_free_preterm: bool | None = None
     #: High-alert medication: an independent double check before it leaves the pharmacy.
     high_alert: bool | None = None
     #: The label says the product must be diluted: a dose given undiluted is flagged.
@@ -138,6 +141,7 @@ FIELDS = (
     "storage",
     "handling",
     "preservative_free_under_months",
+    "preservative_free_preterm",
     "high_alert",
     "must_dilute",
     "review_reason",
@@ -280,7 +284,13 @@ def parse_field(path: str, name: str, raw: Any, dose_unit: pint.Unit) -> Any:
         return _whole(path, raw, "minutes")
     if name == "preservative_free_under_months":
         return _whole(path, raw, "months")
-    if name in ("protect_from_light", "high_alert", "must_dilute", "equal_volume_dilution"):
+    if name in (
+        "protect_from_light",
+        "high_alert",
+        "must_dilute",
+        "equal_volume_dilution",
+        "preservative_free_preterm",
+    ):
         return _bool(path, raw)
     if name in ("filter", "review_reason"):
         return _text(path, raw)

@@ -83,6 +83,20 @@ def test_methylprednisolone_40_mg_for_a_neonate():
     assert dp.review == ()
 
 
+def test_methylprednisolone_for_a_premature_infant_past_the_neonatal_month_is_preservative_free():
+    # Born at 32 weeks, 6 weeks old (preterm-infant-32-weeks): past the first month, so the
+    # neonate step does not apply, but the current US label contraindicates the benzyl alcohol
+    # formulations in premature infants: the preservative-free step is still printed.
+    data = case_data(weight="2.1 kg", height=None, birth_date="2026-10-11")
+    data["patient"]["gestational_age_at_birth"] = "32 weeks"
+    steps = prep(build(data, profile=MP_PROFILE), "MP-1").steps
+    assert any(s.startswith("Premature infant (born before 37 weeks)") for s in steps)
+    # Born at term, the same age: no such step.
+    data["patient"]["gestational_age_at_birth"] = "39 weeks"
+    steps = prep(build(data, profile=MP_PROFILE), "MP-1").steps
+    assert not any("preservative-free" in s for s in steps)
+
+
 def test_methylprednisolone_1000_mg_uses_one_1_g_vial_not_two_500_mg():
     # 30 mg/kg x 34 kg = 1,020 mg, capped at 1,000 mg (MP-1).
     # 1 x 1 g/8 mL and 2 x 500 mg/4 mL both waste nothing: the fewest containers win, one 1 g
@@ -283,14 +297,44 @@ def test_lorazepam_is_diluted_with_an_equal_volume():
     assert any(r.startswith("Diluent per pharmacy procedure") for r in dp.review)
 
 
+def test_an_im_dose_is_drawn_from_the_most_concentrated_presentation():
+    # 0.3 mg/kg x 14.2 kg = 4.26 mg -> 4.3 mg. Over all three vials the least waste would be the
+    # 10 mg/10 mL (1 mg/mL) vial: 4.3 mL into a toddler's muscle. For IM only the 5 mg/mL vials
+    # count: 25 mg/5 mL (waste 20.7 mg) before 50 mg/10 mL (waste 45.7 mg): 4.3 / 5 = 0.86 mL.
+    dp = prep(build(case_data(weight="14.2 kg")), "SEIZ-1-MIDAZOLAM-IM")
+    assert draws(dp) == [("25 mg/5 mL vial", 1, D("0.86"))]
+    assert ml(dp.final_volume) == D("0.86")
+    # 45 kg: 13.5 mg capped at 10 mg (SEIZ-1): 2 mL of 5 mg/mL, not 10 mL of 1 mg/mL.
+    dp = prep(build(case_data(weight="45 kg")), "SEIZ-1-MIDAZOLAM-IM")
+    assert draws(dp) == [("25 mg/5 mL vial", 1, D(2))]
+    # The IV dose still takes the least waste over every vial: 0.2 mg/kg x 14.2 = 2.84 -> 2.8 mg
+    # from the 10 mg/10 mL vial, 2.8 mL.
+    dp = prep(build(case_data(weight="14.2 kg")), "SEIZ-1-MIDAZOLAM-IV")
+    assert draws(dp) == [("10 mg/10 mL vial", 1, D("2.8"))]
+
+
 def test_an_im_volume_over_the_sites_limit_is_flagged():
-    # 0.3 mg/kg x 14.2 kg = 4.26 mg -> 4.3 mg. The least waste is the 10 mg/10 mL (1 mg/mL) vial:
-    # 4.3 mL in one IM injection. No rule or label gives an IM volume limit; a site's 3 mL flags it.
+    # 4.3 mg as 0.86 mL of 5 mg/mL (above). No rule or label gives an IM volume limit; a site's
+    # 0.5 mL flags it.
     data = case_data(weight="14.2 kg")
-    assert ml(prep(build(data), "SEIZ-1-MIDAZOLAM-IM").drug_volume) == D("4.3")
-    profile = {"formulary": {"midazolam-inj": {"im_volume_max": "3 mL"}}}
+    profile = {"formulary": {"midazolam-inj": {"im_volume_max": "0.5 mL"}}}
     dp = prep(build(data, profile=profile), "SEIZ-1-MIDAZOLAM-IM")
-    assert any("IM injection is 4.3 mL, over the profile's 3 mL" in r for r in dp.review)
+    assert any("IM injection is 0.86 mL, over the profile's 0.5 mL" in r for r in dp.review)
+
+
+def test_a_volume_a_syringe_cannot_measure_is_rounded_to_0_01_ml_and_flagged():
+    # 0.1 mg/kg x 21 kg = 2.1 mg (ROUND-1 0.1 mg). 2 x 2 mg and 1 x 4 mg both waste 1.9 mg; the
+    # fewest is the 4 mg/1 mL vial: 2.1 / 4 = 0.525 mL, which a 1 mL syringe (0.01 mL marks)
+    # cannot measure: drawn as 0.53 mL = 2.12 mg, and the block says so.
+    dp = prep(build(case_data(weight="21 kg")), "SEIZ-1-LORAZEPAM")
+    assert draws(dp) == [("4 mg/1 mL vial", 1, D("0.53"))]
+    assert any("0.525 mL is drawn as 0.53 mL (2.12 mg instead of 2.1 mg)" in r for r in dp.review)
+    # Methylprednisolone 30 mg/kg x 4.5 kg = 135 mg: 4 x 40 mg (waste 25 mg); the last vial
+    # gives 15 mg = 0.375 mL, drawn as 0.38 mL (15.2 mg), flagged.
+    data = case_data(weight="4.5 kg", height=None, age_months=4)
+    dp = prep(build(data, profile=MP_PROFILE), "MP-1")
+    assert draws(dp) == [("40 mg/1 mL vial", 3, D(1)), ("40 mg/1 mL vial", 1, D("0.38"))]
+    assert any("0.375 mL is drawn as 0.38 mL" in r for r in dp.review)
 
 
 def test_fosphenytoin_dose_rate_is_checked_against_the_boxed_warning():
@@ -381,3 +425,14 @@ def test_json_carries_the_same_preparation():
     assert tcz["final_concentration"] == {"value": 7.16, "unit": "mg/mL"}
     assert [c["count"] for c in tcz["containers"]] == [1, 1, 1]
     assert tcz["prepared_at"] is None and tcz["beyond_use"][0]["until"] is None
+
+
+def test_json_names_a_fosphenytoin_vial_content_in_mg_pe():
+    # CEREBYX: 100 mg PE/2 mL and 500 mg PE/10 mL. A bare "500 mg" would read as fosphenytoin
+    # sodium (1.5 mg of it is 1 mg PE): the content carries the dose's unit, as the dose does.
+    os_ = build(case_data(weight="14.2 kg"), profile={"selection": {"SEIZ-1-FOSPHENYTOIN": True}})
+    doc = json.loads(orderset.render(os_, "json"))
+    (fos,) = [o for o in doc["orders"] if o["id"] == "SEIZ-1-FOSPHENYTOIN"]
+    containers = fos["preparation"]["pharmacy"]["containers"]
+    assert {c["content"]["unit"] for c in containers} == {"mg PE"}
+    assert [c["content"]["value"] for c in containers] == [100, 100]

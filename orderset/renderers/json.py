@@ -98,7 +98,11 @@ def pharmacy(dp: DosePreparation | None, prepared_at: dt.datetime | None) -> dic
             {
                 "container": d.description,
                 "count": d.count,
-                "content": quantity(d.content),
+                # In the dose's unit and label: a fosphenytoin vial holds "500 mg PE", never a
+                # bare "500 mg" (the label's per-mL, not per-vial, dosing-error warning).
+                "content": quantity(
+                    units.exact(d.content).to(units.drug_unit(dp.dose_unit)), dp.dose_unit
+                ),
                 "volume": quantity(d.volume),
                 "withdraw_each": quantity(d.withdraw),
                 "amount_each": quantity(d.amount, dp.dose_unit),
