@@ -314,6 +314,8 @@ def prepare(
             drug_volume = dose
     if data.review_reason:
         review.append(data.review_reason)
+    if data.presentations_check and data.presentations:
+        review.append(data.presentations_check)
     seen: set[str] = set()
     for d in draws:
         if d.reconstitute_with and d.description not in seen:
@@ -506,7 +508,9 @@ def prepare(
 
     # Fluid per day.
     frequency = FREQUENCIES.get(order.frequency or "")
-    per_day_count = frequency.per_day if frequency is not None and order.prn is None else None
+    # An as-needed dose counts too, at the most a day its frequency allows: one levetiracetam
+    # rescue dose in 100 mL is 34 mL/kg for a 3 kg neonate, which a fluid limit must see.
+    per_day_count = frequency.per_day if frequency is not None else None
     fluid = fluid_kg = None
     if final is not None and per_day_count is not None and route == "IV":
         fluid = final * per_day_count

@@ -100,6 +100,9 @@ class PrepData:
     must_dilute: bool | None = None
     #: A reason every dose of this product goes to pharmacist review (an off-label route).
     review_reason: str | None = None
+    #: Why the bundled presentations need checking (some sizes were not seen in a label); a
+    #: review reason until the profile gives its own `presentations`.
+    presentations_check: str | None = None
     #: Fields the institution profile set (their source is the profile, not `source`).
     from_profile: tuple[str, ...] = ()
 
@@ -307,8 +310,12 @@ def override(
         for name, raw in fields.items()
     }
     base = data or PrepData()
+    if "presentations" in changes:
+        changes["presentations_check"] = None
     result = attrs.evolve(
-        base, from_profile=tuple(sorted({*base.from_profile, *changes})), **changes
+        base,
+        from_profile=tuple(sorted({*base.from_profile, *(c for c in changes if c in FIELDS)})),
+        **changes,
     )
     for low, high in (
         ("concentration_min", "concentration_max"),

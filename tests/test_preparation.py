@@ -219,6 +219,43 @@ def test_ivig_at_180_kg_gets_a_fluid_warning_from_the_profile_limit():
 PERAMIVIR_VIAL = {"presentations": [{"content": "200 mg", "volume": "20 mL"}]}
 
 
+def test_ivig_vial_sizes_not_seen_in_a_label_are_a_flagged_default():
+    # notes/product-labels.md 3a: only Privigen 40 g/400 mL was seen (openFDA NDC record); the
+    # 5, 10 and 20 g vials are inferred from package codes: a default to check, never "fine".
+    # 1 g/kg x 8.6 kg = 8.6 g -> 8.5 g (0.5 g steps): one 10 g vial, 85 mL.
+    dp = prep(build(case_data(weight="8.6 kg", age_months=12), profile=IVIG_SELECTED), "IVIG-1")
+    assert draws(dp) == [("10 g/100 mL vial", 1, D(85))]
+    assert any(r.startswith("Vial sizes 5, 10 and 20 g are inferred") for r in dp.review)
+    # A site that gives its stocked vials answers it: 40 g/400 mL only -> 85 mL of one 40 g vial.
+    profile = {
+        **IVIG_SELECTED,
+        "formulary": {
+            "immune-globulin-iv-10": {"presentations": [{"content": "40 g", "volume": "400 mL"}]}
+        },
+    }
+    dp = prep(build(case_data(weight="8.6 kg", age_months=12), profile=profile), "IVIG-1")
+    assert draws(dp) == [("40 g/400 mL vial", 1, D(85))]
+    assert not any("inferred" in r for r in dp.review)
+    assert "institution profile (presentations)" in dp.sources
+
+
+def test_an_as_needed_dose_counts_against_the_profiles_fluid_limit():
+    # SEIZ-1 levetiracetam, once as needed: 60 mg/kg x 3 kg = 180 mg (10 mg steps) = 1.8 mL of
+    # 100 mg/mL, added to 100 mL (Keppra label): 101.8 mL, 101.8 / 3 = 33.9 mL/kg in one dose.
+    # A site's 20 mL/kg a day must see it (an as-needed dose was left out of the fluid).
+    profile = {"preparation": {"fluid_warning_ml_per_kg_per_day": 20}}
+    dp = prep(
+        build(case_data(weight="3 kg", age_months=1, height=None), profile=profile),
+        "SEIZ-1-LEVETIRACETAM",
+    )
+    assert ml(dp.final_volume) == D("101.8")
+    assert ml(dp.fluid_per_day) == D("101.8")
+    assert any(
+        "33.9 mL/kg a day of this medication is over the profile's 20 mL/kg a day" in r
+        for r in dp.review
+    )
+
+
 def test_peramivir_at_38_kg():
     # 11 years, enteral route unavailable: 12 mg/kg x 38 kg = 456 mg (under 600 mg; 1 mg steps).
     # Three 200 mg vials (600 mg, waste 144 mg): 20 + 20 mL and 56 mg / 10 mg/mL = 5.6 mL:
@@ -295,6 +332,8 @@ def test_lorazepam_is_diluted_with_an_equal_volume():
     assert units.to_decimal(dp.final_concentration, units.mg_per_mL) == D(1)
     # The label text seen names no diluent: the block says so.
     assert any(r.startswith("Diluent per pharmacy procedure") for r in dp.review)
+    # Its preservative (Hospira label: 2% benzyl alcohol) is on the block.
+    assert any("2% benzyl alcohol" in h for h in dp.handling)
 
 
 def test_an_im_dose_is_drawn_from_the_most_concentrated_presentation():

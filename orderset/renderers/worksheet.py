@@ -79,11 +79,11 @@ def _final(dp: DosePreparation) -> str:
     return text
 
 
-def _fluid(dp: DosePreparation, order_set: OrderSet) -> str | None:
+def _fluid(dp: DosePreparation, order_set: OrderSet, prn: bool = False) -> str | None:
     if dp.fluid_per_day is None or dp.fluid_per_kg_per_day is None:
         return None
     text = (
-        f"{format_quantity(dp.fluid_per_day)} a day"
+        f"{format_quantity(dp.fluid_per_day)} a day{' if given as ordered' if prn else ''}"
         f" ({format_number(units.to_decimal(dp.fluid_per_kg_per_day, units.mL_per_kg), 1)}"
         " mL/kg a day)"
     )
@@ -130,7 +130,7 @@ def block(
         "final": _final(dp),
         "rate": _rate(dp) if dp.route == "IV" else "not an infusion",
         "infuse_over": _q(dp.infuse_over) if dp.route == "IV" else "not an infusion",
-        "fluid": _fluid(dp, order_set),
+        "fluid": _fluid(dp, order_set, prn=order.prn is not None),
         "beyond_use": _beyond_use(dp, when),
         "light": light,
         "filter": dp.filter or "none stated in the formulary",
