@@ -71,9 +71,13 @@ MAX_SEARCH = 200_000
 # ---- containers -----------------------------------------------------------------------------
 
 
-def choose_containers(dose: Decimal, contents: Sequence[Decimal]) -> tuple[int, ...]:
+def choose_containers(
+    dose: Decimal, contents: Sequence[Decimal], most: int | None = None
+) -> tuple[int, ...]:
     """Counts of each container (same order as `contents`) that cover `dose` with the least
-    waste, then the fewest containers; exact integer search over the contents' common step."""
+    waste, then the fewest containers; exact integer search over the contents' common step.
+    With `most` (a site's limit), the least waste among choices of at most that many
+    containers (ValueError when none covers the dose)."""
     if dose <= 0 or not contents or any(c <= 0 for c in contents):
         raise ValueError("a dose and container contents must be more than zero")
     places = max(max(0, -int(c.normalize().as_tuple().exponent)) for c in contents)
@@ -93,7 +97,10 @@ def choose_containers(dose: Decimal, contents: Sequence[Decimal]) -> tuple[int, 
             if size <= amount and fewest[amount - size] + 1 < fewest[amount]:
                 fewest[amount] = fewest[amount - size] + 1
                 last[amount] = i
-    total = next(a for a in range(target, limit + 1) if fewest[a] < infinity)
+    cap = infinity if most is None else most + 1
+    total = next((a for a in range(target, limit + 1) if fewest[a] < cap), None)
+    if total is None:
+        raise ValueError(f"no choice of at most {most} containers covers the dose")
     counts = [0] * len(sizes)
     while total > 0:
         i = last[total]
@@ -149,17 +156,29 @@ def _numbers(p: Presentation, unit: units.UnitLike) -> tuple[Decimal, Decimal, p
 
 
 def _draws(
-    dose: Decimal, unit: units.UnitLike, label: str, presentations: Sequence[Presentation]
+    dose: Decimal,
+    unit: units.UnitLike,
+    label: str,
+    presentations: Sequence[Presentation],
+    most: int | None = None,
 ) -> tuple[tuple[VialDraw, ...], Decimal, list[str]]:
     """The containers for `dose` and the volume drawn from each; and the waste (dose units)."""
     contents = [_numbers(p, unit)[0] for p in presentations]
+    notes: list[str] = []
     counts = choose_containers(dose, contents)
+    if most is not None and sum(counts) > most:
+        try:
+            counts = choose_containers(dose, contents, most)
+        except ValueError:
+            notes.append(
+                f"The least waste takes {sum(counts)} containers, over the profile's"
+                f" {most}, and no choice of {most} or fewer covers the dose."
+            )
     used = [(i, n) for i, n in enumerate(counts) if n]
     waste = sum((contents[i] * n for i, n in used), Decimal(0)) - dose
     # The partly used container is the smallest used one (waste is under every used content).
     partial = min(used, key=lambda pair: (contents[pair[0]], pair[0]))[0] if waste else None
     draws = []
-    notes: list[str] = []
     for i, n in sorted(used, key=lambda pair: (-contents[pair[0]], pair[0])):
         p = presentations[i]
         _, volume, concentration = _numbers(p, unit)
@@ -294,7 +313,7 @@ def prepare(
         if route == "IM":
             stocked = im_presentations(stocked, unit)
         try:
-            draws, waste, rounding = _draws(dose, unit, label, stocked)
+            draws, waste, rounding = _draws(dose, unit, label, stocked, data.containers_max)
             review.extend(rounding)
         except ValueError as exc:
             review.append(f"Containers {PER_PHARMACY}: {exc}.")

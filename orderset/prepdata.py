@@ -65,6 +65,10 @@ class PrepData:
     source: str = ""
     presentations: tuple[Presentation, ...] | None = None
     diluents: tuple[str, ...] | None = None
+    #: The most containers one dose may take (a site's choice: no rule or label gives one):
+    #: above it the least waste among choices of at most that many (11 x 40 mg vials for
+    #: 425 mg of methylprednisolone become one 500 mg vial at a limit of 3).
+    containers_max: int | None = None
     #: A fixed final volume when the order's rule gives none (the rule's wins).
     final_volume: pint.Quantity | None = None
     #: Or a fixed volume of diluent the drug is added to (final = drug + diluent), as a label
@@ -120,6 +124,7 @@ _RANGES: dict[str, tuple[Decimal, Decimal, str]] = {
     "minutes": (Decimal(1), Decimal(24 * 60), "1 to 1,440 minutes"),
     "hours": (Decimal("0.25"), Decimal(24 * 90), "0.25 to 2,160 hours"),
     "months": (Decimal(0), Decimal(240), "0 to 240 months"),
+    "containers": (Decimal(1), Decimal(50), "1 to 50 containers"),
 }
 MAX_PRESENTATIONS = 12
 MAX_TEXT_ITEMS = 12
@@ -127,6 +132,7 @@ MAX_TEXT_ITEMS = 12
 #: Fields a profile may set in `[formulary.KEY]` for preparation, and how each is read.
 FIELDS = (
     "presentations",
+    "containers_max",
     "diluents",
     "final_volume",
     "diluent_volume",
@@ -285,6 +291,8 @@ def parse_field(path: str, name: str, raw: Any, dose_unit: pint.Unit) -> Any:
         return _rate(path, raw, allowed)
     if name in ("infusion_minutes_min", "infusion_minutes_max"):
         return _whole(path, raw, "minutes")
+    if name == "containers_max":
+        return _whole(path, raw, "containers")
     if name == "preservative_free_under_months":
         return _whole(path, raw, "months")
     if name in (

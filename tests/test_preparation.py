@@ -38,6 +38,15 @@ def draws(dp) -> list[tuple[str, int, Decimal]]:
 # ---- methylprednisolone (MP-1) ---------------------------------------------------------------
 
 ACT_O_VIAL = "its own diluent (Act-O-Vial)"
+MP_FORMULARY = {
+    "presentations": [
+        {"content": c, "volume": v, "reconstitute_with": "its own diluent (Act-O-Vial)"}
+        for c, v in (("40 mg", "1 mL"), ("125 mg", "2 mL"), ("500 mg", "4 mL"), ("1 g", "8 mL"))
+    ],
+    "diluents": ["0.9% sodium chloride", "5% dextrose"],
+    "final_volume": "50 mL",
+    "storage": [{"condition": "room temperature", "hours": 48}],
+}
 MP_PROFILE = {
     # A site's stock and choices, as its profile gives them: the US presentations changed between
     # label revisions, and the diluents, final volume and beyond-use time were not seen in a US
@@ -403,6 +412,31 @@ def test_containers_least_waste_then_fewest():
     assert choose_containers(D(1000), [D(40), D(125), D(500), D(1000)]) == (0, 0, 0, 1)
     assert choose_containers(D("8.5"), [D(5), D(10), D(20), D(40)]) == (0, 1, 0, 0)
     assert choose_containers(D("0.1"), [D(2), D(4)]) == (1, 0)
+
+
+def test_a_sites_container_limit_replaces_an_absurd_number_of_vials():
+    # 30 mg/kg x 14.2 kg = 426 -> 425 mg (5 mg steps). Least waste over 40, 125, 500 and 1,000 mg:
+    # 440 = 11 x 40 mg (waste 15); 445 = 125 + 8 x 40 (waste 20, 9 vials); 500 = one vial (waste
+    # 75). Eleven reconstitutions for one dose: a site may cap the containers (no rule or label
+    # gives a number). At 3: the least waste with at most 3 containers is 500 mg (1 vial; 4 x 125
+    # would be 4): 425 / 125 mg/mL = 3.4 mL.
+    assert choose_containers(D(425), [D(40), D(125), D(500), D(1000)]) == (11, 0, 0, 0)
+    assert choose_containers(D(425), [D(40), D(125), D(500), D(1000)], 3) == (0, 0, 1, 0)
+    data = case_data(weight="14.2 kg")
+    dp = prep(build(data, profile=MP_PROFILE), "MP-1")
+    assert dp.containers == 11
+    capped = {"formulary": {"methylprednisolone-iv": {**MP_FORMULARY, "containers_max": 3}}}
+    dp = prep(build(data, profile=capped), "MP-1")
+    assert draws(dp) == [("500 mg/4 mL vial", 1, D("3.4"))]
+    assert dp.waste == units.Quantity(D(75), units.mg)
+    assert "containers_max" in " ".join(dp.sources)
+    # A limit no choice meets is a review reason, with the least-waste choice kept.
+    tiny = {"formulary": {"tocilizumab-iv": {"containers_max": 1}}}
+    dp = prep(build(case_data(weight="100 kg", age_months=480), profile=tiny), "TCZ-1")
+    assert dp.containers == 2
+    assert any("over the profile's 1" in r for r in dp.review)
+    with pytest.raises(InputError, match="containers_max"):
+        build(data, profile={"formulary": {"tocilizumab-iv": {"containers_max": 0}}})
 
 
 def test_titration_time_by_hand():
