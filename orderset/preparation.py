@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import zoneinfo
 from collections.abc import Sequence
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 import pint
 
 from orderset import units
+from orderset.errors import InputError
 from orderset.formatting import format_number, format_quantity, unit_label
 from orderset.formulary import Product
 from orderset.model import BeyondUse, Case, DosePreparation, Order, VialDraw
@@ -45,6 +47,16 @@ SETTINGS = (
     ),
     Setting(
         SECTION,
+        "time_zone",
+        None,
+        "The site's IANA time zone (e.g. America/New_York): beyond-use times are printed on its"
+        " local clock, so a time past a daylight-saving change reads as the clock on the wall"
+        " (no default: without it they keep the preparation time's UTC offset).",
+        str,
+        check=lambda value: _zone_name(value),
+    ),
+    Setting(
+        SECTION,
         "fluid_warning_ml_per_kg_per_day",
         None,
         "Total fluid of one medication per day per kg of dosing weight above which its"
@@ -54,6 +66,26 @@ SETTINGS = (
         maximum=Decimal(500),
     ),
 )
+
+
+def _zone_name(value: object) -> str:
+    """A profile's `time_zone`: an IANA name zoneinfo knows, else InputError."""
+    if not isinstance(value, str) or not value.strip():
+        raise InputError("", f"{value!r} is not a time zone name (e.g. America/New_York)")
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise InputError(
+            "", f"{value!r} is not a known time zone (e.g. America/New_York)"
+        ) from None
+    return value
+
+
+def local_time(when: dt.datetime, settings: Settings | None) -> dt.datetime:
+    """`when` on the site's clock (`[preparation] time_zone`), else as given."""
+    zone = settings.get(SECTION, "time_zone") if settings is not None else None
+    return when.astimezone(zoneinfo.ZoneInfo(zone)) if zone else when
+
 
 #: The pump step (ROUND-1: pumps are set to 0.1 mL/h).
 PUMP_STEP = Decimal("0.1")
@@ -634,8 +666,13 @@ def beyond_use_at(
     prep: DosePreparation, prepared_at: dt.datetime
 ) -> tuple[tuple[str, dt.datetime], ...]:
     """The beyond-use date and time under each storage condition, counted from `prepared_at`
-    (whole seconds; fractions of an hour are exact)."""
+    (whole seconds; fractions of an hour are exact) in elapsed time, on `prepared_at`'s clock:
+    24 hours after 00:30 on the night the clocks go back is 23:30 local, not 00:30."""
+    start = prepared_at.astimezone(dt.UTC)
     return tuple(
-        (b.condition, prepared_at + dt.timedelta(seconds=int(b.hours * 3600)))
+        (
+            b.condition,
+            (start + dt.timedelta(seconds=int(b.hours * 3600))).astimezone(prepared_at.tzinfo),
+        )
         for b in prep.beyond_use
     )

@@ -7,9 +7,11 @@ The containers are chosen for the least waste, then the fewest containers.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 
+import attrs
 import pytest
 
 import orderset
@@ -509,3 +511,23 @@ def test_json_names_a_fosphenytoin_vial_content_in_mg_pe():
     containers = fos["preparation"]["pharmacy"]["containers"]
     assert {c["content"]["unit"] for c in containers} == {"mg PE"}
     assert [c["content"]["value"] for c in containers] == [100, 100]
+
+
+def test_beyond_use_times_are_on_the_sites_clock_across_a_daylight_saving_change():
+    # Tocilizumab diluted in 0.9% sodium chloride: 24 hours (ACTEMRA label). Prepared at 00:30 on
+    # 2026-11-01 in New York (-04:00), the night the clocks go back at 02:00: 24 hours later the
+    # wall clock reads 23:30 (-05:00) on 2026-11-01. Printed as "2026-11-02 00:30 -04:00" a
+    # nurse reads the wall clock and uses the bag an hour past its beyond-use time.
+    when = dt.datetime.fromisoformat("2026-11-01T00:30:00-04:00")
+    profile = {"preparation": {"time_zone": "America/New_York"}}
+    os_ = attrs.evolve(build(case_data(weight="14.2 kg"), profile=profile), prepared_at=when)
+    doc = json.loads(orderset.render(os_, "json"))
+    tcz = next(o for o in doc["orders"] if o["id"] == "TCZ-1")["preparation"]["pharmacy"]
+    assert tcz["beyond_use"][0]["until"] == "2026-11-01T23:30:00-05:00"
+    # Without a zone the time keeps the preparation time's offset: the same instant.
+    plain = attrs.evolve(build(case_data(weight="14.2 kg")), prepared_at=when)
+    doc = json.loads(orderset.render(plain, "json"))
+    tcz = next(o for o in doc["orders"] if o["id"] == "TCZ-1")["preparation"]["pharmacy"]
+    assert tcz["beyond_use"][0]["until"] == "2026-11-02T00:30:00-04:00"
+    with pytest.raises(InputError, match=r"preparation\.time_zone"):
+        build(case_data(weight="14.2 kg"), profile={"preparation": {"time_zone": "Mars/Olympus"}})

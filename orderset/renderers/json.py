@@ -32,7 +32,7 @@ from orderset.model import (
     Timing,
     TitrationStep,
 )
-from orderset.preparation import beyond_use_at, concentration_label
+from orderset.preparation import beyond_use_at, concentration_label, local_time
 from orderset.rules import RULES_VERSION
 from orderset.timing import hours_text
 
@@ -333,6 +333,9 @@ def _timing(t: Timing | None) -> dict[str, Any] | None:
 def to_json_dict(order_set: OrderSet) -> dict[str, Any]:
     """The JSON document as plain Python data (dicts, lists, str, int, float, bool, None)."""
     case = order_set.case
+    prepared = order_set.prepared_at
+    if prepared is not None:
+        prepared = local_time(prepared, order_set.settings)
     return {
         "schema": SCHEMA,
         "orderset_version": __version__,
@@ -352,7 +355,7 @@ def to_json_dict(order_set: OrderSet) -> dict[str, Any]:
         "severity": _severity(order_set.severity),
         "renal": _renal(order_set.renal),
         "alerts": [_alert(a) for a in order_set.alerts],
-        "orders": [_order(o, order_set.prepared_at) for o in order_set.orders],
+        "orders": [_order(o, prepared) for o in order_set.orders],
         "plugins": [
             {"name": p.name, "version": p.version, "source": p.source} for p in order_set.plugins
         ],

@@ -19,7 +19,13 @@ from orderset import units
 from orderset._version import __version__
 from orderset.formatting import format_number, format_quantity
 from orderset.model import DosePreparation, Order, OrderSet
-from orderset.preparation import PER_PHARMACY, SECTION, beyond_use_at, concentration_label
+from orderset.preparation import (
+    PER_PHARMACY,
+    SECTION,
+    beyond_use_at,
+    concentration_label,
+    local_time,
+)
 from orderset.renderers import html as sheet
 from orderset.rules import RULES_VERSION
 
@@ -29,8 +35,9 @@ STYLESHEETS = ("sheet.css", "worksheet.css")
 
 
 def prepared_at(order_set: OrderSet) -> dt.datetime:
-    """When the doses are prepared: the order set's preparation time, else its assessment."""
-    return order_set.prepared_at or order_set.case.assessed_at
+    """When the doses are prepared: the order set's preparation time, else its assessment, on
+    the site's clock when the profile names its time zone."""
+    return local_time(order_set.prepared_at or order_set.case.assessed_at, order_set.settings)
 
 
 def prepared_orders(order_set: OrderSet) -> list[tuple[Order, DosePreparation]]:
