@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import zoneinfo
 from collections.abc import Sequence
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 import pint
 
 from orderset import units
+from orderset.errors import InputError
 from orderset.formatting import format_number, format_quantity, unit_label
 from orderset.formulary import Product
 from orderset.model import BeyondUse, Case, DosePreparation, Order, VialDraw
@@ -45,6 +47,16 @@ SETTINGS = (
     ),
     Setting(
         SECTION,
+        "time_zone",
+        None,
+        "The site's IANA time zone (e.g. America/New_York): beyond-use times are printed on its"
+        " local clock, so a time past a daylight-saving change reads as the clock on the wall"
+        " (no default: without it they keep the preparation time's UTC offset).",
+        str,
+        check=lambda value: _zone_name(value),
+    ),
+    Setting(
+        SECTION,
         "fluid_warning_ml_per_kg_per_day",
         None,
         "Total fluid of one medication per day per kg of dosing weight above which its"
@@ -55,11 +67,35 @@ SETTINGS = (
     ),
 )
 
+
+def _zone_name(value: object) -> str:
+    """A profile's `time_zone`: an IANA name zoneinfo knows, else InputError."""
+    if not isinstance(value, str) or not value.strip():
+        raise InputError("", f"{value!r} is not a time zone name (e.g. America/New_York)")
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise InputError(
+            "", f"{value!r} is not a known time zone (e.g. America/New_York)"
+        ) from None
+    return value
+
+
+def local_time(when: dt.datetime, settings: Settings | None) -> dt.datetime:
+    """`when` on the site's clock (`[preparation] time_zone`), else as given."""
+    zone = settings.get(SECTION, "time_zone") if settings is not None else None
+    return when.astimezone(zoneinfo.ZoneInfo(zone)) if zone else when
+
+
 #: The pump step (ROUND-1: pumps are set to 0.1 mL/h).
 PUMP_STEP = Decimal("0.1")
 #: Routes whose dose is drawn up and given as it is (never diluted here).
 UNDILUTED_ROUTES = ("IM", "PO", "NG", "enteral (PO or NG)")
 PER_PHARMACY = "per pharmacy procedure"
+#: A premature infant: born before 37 weeks (the usual definition of term birth, as OSE-1's
+#: bands use it) and still an infant (under 12 months); not a dose, a definition.
+TERM_FROM_WEEKS = Decimal(37)
+INFANT_UNDER_MONTHS = 12
 #: The largest container search (in steps of the containers' common divisor) done exactly.
 MAX_SEARCH = 200_000
 
@@ -67,9 +103,13 @@ MAX_SEARCH = 200_000
 # ---- containers -----------------------------------------------------------------------------
 
 
-def choose_containers(dose: Decimal, contents: Sequence[Decimal]) -> tuple[int, ...]:
+def choose_containers(
+    dose: Decimal, contents: Sequence[Decimal], most: int | None = None
+) -> tuple[int, ...]:
     """Counts of each container (same order as `contents`) that cover `dose` with the least
-    waste, then the fewest containers; exact integer search over the contents' common step."""
+    waste, then the fewest containers; exact integer search over the contents' common step.
+    With `most` (a site's limit), the least waste among choices of at most that many
+    containers (ValueError when none covers the dose)."""
     if dose <= 0 or not contents or any(c <= 0 for c in contents):
         raise ValueError("a dose and container contents must be more than zero")
     places = max(max(0, -int(c.normalize().as_tuple().exponent)) for c in contents)
@@ -89,7 +129,10 @@ def choose_containers(dose: Decimal, contents: Sequence[Decimal]) -> tuple[int, 
             if size <= amount and fewest[amount - size] + 1 < fewest[amount]:
                 fewest[amount] = fewest[amount - size] + 1
                 last[amount] = i
-    total = next(a for a in range(target, limit + 1) if fewest[a] < infinity)
+    cap = infinity if most is None else most + 1
+    total = next((a for a in range(target, limit + 1) if fewest[a] < cap), None)
+    if total is None:
+        raise ValueError(f"no choice of at most {most} containers covers the dose")
     counts = [0] * len(sizes)
     while total > 0:
         i = last[total]
@@ -98,12 +141,16 @@ def choose_containers(dose: Decimal, contents: Sequence[Decimal]) -> tuple[int, 
     return tuple(counts)
 
 
+#: The finest volume a syringe measures (a 1 mL syringe is marked in 0.01 mL).
+SYRINGE_STEP = Decimal("0.01")
+
+
 def measured(volume: Decimal) -> Decimal:
-    """A volume as drawn up: exact when it has at most 3 decimal places, otherwise rounded half
-    up to 0.01 mL (a third of a mL is drawn as 0.33 mL)."""
-    if volume == volume.quantize(Decimal("0.001")):
+    """A volume as drawn up: exact when a syringe can measure it (0.01 mL), otherwise rounded
+    half up to 0.01 mL (0.525 mL is drawn as 0.53 mL, a third of a mL as 0.33 mL)."""
+    if volume == volume.quantize(SYRINGE_STEP):
         return units.plain(volume)
-    return units.plain(volume.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return units.plain(volume.quantize(SYRINGE_STEP, rounding=ROUND_HALF_UP))
 
 
 def _mg_per_ml(q: pint.Quantity) -> pint.Quantity:
@@ -141,17 +188,29 @@ def _numbers(p: Presentation, unit: units.UnitLike) -> tuple[Decimal, Decimal, p
 
 
 def _draws(
-    dose: Decimal, unit: units.UnitLike, label: str, presentations: Sequence[Presentation]
+    dose: Decimal,
+    unit: units.UnitLike,
+    label: str,
+    presentations: Sequence[Presentation],
+    most: int | None = None,
 ) -> tuple[tuple[VialDraw, ...], Decimal, list[str]]:
     """The containers for `dose` and the volume drawn from each; and the waste (dose units)."""
     contents = [_numbers(p, unit)[0] for p in presentations]
+    notes: list[str] = []
     counts = choose_containers(dose, contents)
+    if most is not None and sum(counts) > most:
+        try:
+            counts = choose_containers(dose, contents, most)
+        except ValueError:
+            notes.append(
+                f"The least waste takes {sum(counts)} containers, over the profile's"
+                f" {most}, and no choice of {most} or fewer covers the dose."
+            )
     used = [(i, n) for i, n in enumerate(counts) if n]
     waste = sum((contents[i] * n for i, n in used), Decimal(0)) - dose
     # The partly used container is the smallest used one (waste is under every used content).
     partial = min(used, key=lambda pair: (contents[pair[0]], pair[0]))[0] if waste else None
     draws = []
-    notes: list[str] = []
     for i, n in sorted(used, key=lambda pair: (-contents[pair[0]], pair[0])):
         p = presentations[i]
         _, volume, concentration = _numbers(p, unit)
@@ -172,6 +231,18 @@ def _draws(
                 )
             draws.append(_draw(p, 1, part, needed, unit, concentration, label))
     return tuple(draws), waste, notes
+
+
+def im_presentations(
+    presentations: Sequence[Presentation], unit: units.UnitLike
+) -> tuple[Presentation, ...]:
+    """For an IM injection, only the most concentrated presentations: the smallest volume in
+    the muscle (midazolam 10 mg IM is 2 mL of 5 mg/mL, not 10 mL of 1 mg/mL)."""
+    if unit == units.mL:
+        return tuple(presentations)
+    strengths = [_numbers(p, unit)[0] / _numbers(p, unit)[1] for p in presentations]
+    strongest = max(strengths)
+    return tuple(p for p, c in zip(presentations, strengths, strict=True) if c == strongest)
 
 
 def _concentration(p: Presentation, unit: units.UnitLike) -> pint.Quantity:
@@ -270,8 +341,11 @@ def prepare(
     waste: Decimal | None = None
     drug_volume: Decimal | None = None
     if data.presentations:
+        stocked = data.presentations
+        if route == "IM":
+            stocked = im_presentations(stocked, unit)
         try:
-            draws, waste, rounding = _draws(dose, unit, label, data.presentations)
+            draws, waste, rounding = _draws(dose, unit, label, stocked, data.containers_max)
             review.extend(rounding)
         except ValueError as exc:
             review.append(f"Containers {PER_PHARMACY}: {exc}.")
@@ -291,6 +365,8 @@ def prepare(
             drug_volume = dose
     if data.review_reason:
         review.append(data.review_reason)
+    if data.presentations_check and data.presentations:
+        review.append(data.presentations_check)
     seen: set[str] = set()
     for d in draws:
         if d.reconstitute_with and d.description not in seen:
@@ -305,10 +381,21 @@ def prepare(
                 f" ({format_quantity(d.concentration, concentration_label(label))})."
             )
     infant = data.preservative_free_under_months
+    gestation = case.patient.gestational_age_at_birth
+    preterm = (
+        gestation is not None
+        and units.to_decimal(units.exact(gestation), units.week) < TERM_FROM_WEEKS
+        and case.age.months < INFANT_UNDER_MONTHS
+    )
     if infant is not None and case.age.months < infant:
         plural = "s" if infant != 1 else ""
         steps.append(
             f"Patient under {infant} month{plural} old: use only preservative-free product and"
+            " diluents (no benzyl alcohol)."
+        )
+    elif data.preservative_free_preterm and preterm:
+        steps.append(
+            "Premature infant (born before 37 weeks): use only preservative-free product and"
             " diluents (no benzyl alcohol)."
         )
     for d in draws:
@@ -472,7 +559,9 @@ def prepare(
 
     # Fluid per day.
     frequency = FREQUENCIES.get(order.frequency or "")
-    per_day_count = frequency.per_day if frequency is not None and order.prn is None else None
+    # An as-needed dose counts too, at the most a day its frequency allows: one levetiracetam
+    # rescue dose in 100 mL is 34 mL/kg for a 3 kg neonate, which a fluid limit must see.
+    per_day_count = frequency.per_day if frequency is not None else None
     fluid = fluid_kg = None
     if final is not None and per_day_count is not None and route == "IV":
         fluid = final * per_day_count
@@ -577,8 +666,13 @@ def beyond_use_at(
     prep: DosePreparation, prepared_at: dt.datetime
 ) -> tuple[tuple[str, dt.datetime], ...]:
     """The beyond-use date and time under each storage condition, counted from `prepared_at`
-    (whole seconds; fractions of an hour are exact)."""
+    (whole seconds; fractions of an hour are exact) in elapsed time, on `prepared_at`'s clock:
+    24 hours after 00:30 on the night the clocks go back is 23:30 local, not 00:30."""
+    start = prepared_at.astimezone(dt.UTC)
     return tuple(
-        (b.condition, prepared_at + dt.timedelta(seconds=int(b.hours * 3600)))
+        (
+            b.condition,
+            (start + dt.timedelta(seconds=int(b.hours * 3600))).astimezone(prepared_at.tzinfo),
+        )
         for b in prep.beyond_use
     )

@@ -65,6 +65,10 @@ class PrepData:
     source: str = ""
     presentations: tuple[Presentation, ...] | None = None
     diluents: tuple[str, ...] | None = None
+    #: The most containers one dose may take (a site's choice: no rule or label gives one):
+    #: above it the least waste among choices of at most that many (11 x 40 mg vials for
+    #: 425 mg of methylprednisolone become one 500 mg vial at a limit of 3).
+    containers_max: int | None = None
     #: A fixed final volume when the order's rule gives none (the rule's wins).
     final_volume: pint.Quantity | None = None
     #: Or a fixed volume of diluent the drug is added to (final = drug + diluent), as a label
@@ -91,12 +95,18 @@ class PrepData:
     handling: tuple[str, ...] = ()
     #: Under this age in months the diluent must be preservative-free (no benzyl alcohol).
     preservative_free_under_months: int | None = None
+    #: A premature infant (born before 37 weeks, under 12 months) also gets the preservative-free
+    #: step, as a label contraindicates its benzyl alcohol in premature infants.
+    preservative_free_preterm: bool | None = None
     #: High-alert medication: an independent double check before it leaves the pharmacy.
     high_alert: bool | None = None
     #: The label says the product must be diluted: a dose given undiluted is flagged.
     must_dilute: bool | None = None
     #: A reason every dose of this product goes to pharmacist review (an off-label route).
     review_reason: str | None = None
+    #: Why the bundled presentations need checking (some sizes were not seen in a label); a
+    #: review reason until the profile gives its own `presentations`.
+    presentations_check: str | None = None
     #: Fields the institution profile set (their source is the profile, not `source`).
     from_profile: tuple[str, ...] = ()
 
@@ -114,6 +124,7 @@ _RANGES: dict[str, tuple[Decimal, Decimal, str]] = {
     "minutes": (Decimal(1), Decimal(24 * 60), "1 to 1,440 minutes"),
     "hours": (Decimal("0.25"), Decimal(24 * 90), "0.25 to 2,160 hours"),
     "months": (Decimal(0), Decimal(240), "0 to 240 months"),
+    "containers": (Decimal(1), Decimal(50), "1 to 50 containers"),
 }
 MAX_PRESENTATIONS = 12
 MAX_TEXT_ITEMS = 12
@@ -121,6 +132,7 @@ MAX_TEXT_ITEMS = 12
 #: Fields a profile may set in `[formulary.KEY]` for preparation, and how each is read.
 FIELDS = (
     "presentations",
+    "containers_max",
     "diluents",
     "final_volume",
     "diluent_volume",
@@ -138,6 +150,7 @@ FIELDS = (
     "storage",
     "handling",
     "preservative_free_under_months",
+    "preservative_free_preterm",
     "high_alert",
     "must_dilute",
     "review_reason",
@@ -278,9 +291,17 @@ def parse_field(path: str, name: str, raw: Any, dose_unit: pint.Unit) -> Any:
         return _rate(path, raw, allowed)
     if name in ("infusion_minutes_min", "infusion_minutes_max"):
         return _whole(path, raw, "minutes")
+    if name == "containers_max":
+        return _whole(path, raw, "containers")
     if name == "preservative_free_under_months":
         return _whole(path, raw, "months")
-    if name in ("protect_from_light", "high_alert", "must_dilute", "equal_volume_dilution"):
+    if name in (
+        "protect_from_light",
+        "high_alert",
+        "must_dilute",
+        "equal_volume_dilution",
+        "preservative_free_preterm",
+    ):
         return _bool(path, raw)
     if name in ("filter", "review_reason"):
         return _text(path, raw)
@@ -297,8 +318,12 @@ def override(
         for name, raw in fields.items()
     }
     base = data or PrepData()
+    if "presentations" in changes:
+        changes["presentations_check"] = None
     result = attrs.evolve(
-        base, from_profile=tuple(sorted({*base.from_profile, *changes})), **changes
+        base,
+        from_profile=tuple(sorted({*base.from_profile, *(c for c in changes if c in FIELDS)})),
+        **changes,
     )
     for low, high in (
         ("concentration_min", "concentration_max"),

@@ -73,7 +73,8 @@ ONE_HOUR = units.Quantity(1, units.h)
 # 100 mg/mL). Storage, filter and "separate line" were not seen in the label text: from the
 # profile, else "per pharmacy procedure".
 IVIG1_PREP_SOURCE = (
-    "PRIVIGEN US label (DailyMed 2022; vial sizes from NDC 44206-436 to -439); undiluted per IVIG-1"
+    "PRIVIGEN US label (DailyMed 2022; 40 g/400 mL vial: openFDA NDC 44206-439; 5, 10 and 20 g"
+    " inferred from NDC 44206-436 to -438); undiluted per IVIG-1"
 )
 IVIG1_PREPARATION = PrepData(
     source=IVIG1_PREP_SOURCE,
@@ -82,6 +83,14 @@ IVIG1_PREPARATION = PrepData(
         for g, ml in ((5, 50), (10, 100), (20, 200), (40, 400))
     ),
     diluents=(),
+    # notes/product-labels.md 3a: only the 40 g/400 mL vial was seen (openFDA NDC 44206-439);
+    # 5, 10 and 20 g are inferred from the package codes and an institutional formulary, so
+    # they are a flagged default ("check label"), never presented as checked.
+    presentations_check=(
+        "Vial sizes 5, 10 and 20 g are inferred from the NDC package codes (only the 40 g/400 mL"
+        " vial was seen in a US label record): check them against the label and the stock (a"
+        " profile sets [formulary.immune-globulin-iv-10] presentations)."
+    ),
     handling=(
         "Ensure adequate hydration before the infusion (boxed warning).",
         "At risk of thrombosis or renal dysfunction: the minimum practicable dose and rate.",

@@ -89,6 +89,8 @@ MP1_PREP_SOURCE = (
 MP1_PREPARATION = PrepData(
     source=MP1_PREP_SOURCE,
     preservative_free_under_months=1,
+    # Current US label (Pfizer): benzyl alcohol formulations contraindicated in premature infants.
+    preservative_free_preterm=True,
     handling=(
         "Benzyl alcohol formulations: never in neonates; contraindicated in premature infants.",
         "The 40 mg presentation contains lactose from cow's milk: not in cow's milk allergy.",

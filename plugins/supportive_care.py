@@ -431,6 +431,8 @@ LORAZEPAM_PREPARATION = PrepData(
     handling=(
         "Immediately before IV use dilute with an equal volume of a compatible solution (never"
         " more diluent than drug); mix by gently inverting, do not shake vigorously.",
+        "Contains 2% benzyl alcohol and polyethylene glycol 400 in propylene glycol (Hospira"
+        " label): weigh it in neonates and premature infants.",
     ),
 )
 # Midazolam Injection USP (Hospira) US label: 1 mg/mL and 5 mg/mL; 10 mg/10 mL, 25 mg/5 mL,
@@ -438,6 +440,9 @@ LORAZEPAM_PREPARATION = PrepData(
 MIDAZOLAM_PREPARATION = PrepData(
     source="Midazolam Injection USP (Hospira) US label",
     presentations=_amounts(units.mg, (10, 10), (25, 5), (50, 10)),
+    handling=(
+        "Contains 1% benzyl alcohol (Hospira label): weigh it in neonates and premature infants.",
+    ),
 )
 # KEPPRA injection US label (copy): 500 mg/5 mL single-dose vial; dilute in 100 mL of 0.9%
 # sodium chloride, lactated Ringer's or 5% dextrose, and for a smaller volume never over

@@ -7,6 +7,7 @@ The containers are chosen for the least waste, then the fewest containers.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 
@@ -38,6 +39,15 @@ def draws(dp) -> list[tuple[str, int, Decimal]]:
 # ---- methylprednisolone (MP-1) ---------------------------------------------------------------
 
 ACT_O_VIAL = "its own diluent (Act-O-Vial)"
+MP_FORMULARY = {
+    "presentations": [
+        {"content": c, "volume": v, "reconstitute_with": "its own diluent (Act-O-Vial)"}
+        for c, v in (("40 mg", "1 mL"), ("125 mg", "2 mL"), ("500 mg", "4 mL"), ("1 g", "8 mL"))
+    ],
+    "diluents": ["0.9% sodium chloride", "5% dextrose"],
+    "final_volume": "50 mL",
+    "storage": [{"condition": "room temperature", "hours": 48}],
+}
 MP_PROFILE = {
     # A site's stock and choices, as its profile gives them: the US presentations changed between
     # label revisions, and the diluents, final volume and beyond-use time were not seen in a US
@@ -81,6 +91,20 @@ def test_methylprednisolone_40_mg_for_a_neonate():
     assert dp.rate_deviation_percent == 0
     assert any("preservative-free" in s for s in dp.steps)
     assert dp.review == ()
+
+
+def test_methylprednisolone_for_a_premature_infant_past_the_neonatal_month_is_preservative_free():
+    # Born at 32 weeks, 6 weeks old (preterm-infant-32-weeks): past the first month, so the
+    # neonate step does not apply, but the current US label contraindicates the benzyl alcohol
+    # formulations in premature infants: the preservative-free step is still printed.
+    data = case_data(weight="2.1 kg", height=None, birth_date="2026-10-11")
+    data["patient"]["gestational_age_at_birth"] = "32 weeks"
+    steps = prep(build(data, profile=MP_PROFILE), "MP-1").steps
+    assert any(s.startswith("Premature infant (born before 37 weeks)") for s in steps)
+    # Born at term, the same age: no such step.
+    data["patient"]["gestational_age_at_birth"] = "39 weeks"
+    steps = prep(build(data, profile=MP_PROFILE), "MP-1").steps
+    assert not any("preservative-free" in s for s in steps)
 
 
 def test_methylprednisolone_1000_mg_uses_one_1_g_vial_not_two_500_mg():
@@ -205,6 +229,43 @@ def test_ivig_at_180_kg_gets_a_fluid_warning_from_the_profile_limit():
 PERAMIVIR_VIAL = {"presentations": [{"content": "200 mg", "volume": "20 mL"}]}
 
 
+def test_ivig_vial_sizes_not_seen_in_a_label_are_a_flagged_default():
+    # notes/product-labels.md 3a: only Privigen 40 g/400 mL was seen (openFDA NDC record); the
+    # 5, 10 and 20 g vials are inferred from package codes: a default to check, never "fine".
+    # 1 g/kg x 8.6 kg = 8.6 g -> 8.5 g (0.5 g steps): one 10 g vial, 85 mL.
+    dp = prep(build(case_data(weight="8.6 kg", age_months=12), profile=IVIG_SELECTED), "IVIG-1")
+    assert draws(dp) == [("10 g/100 mL vial", 1, D(85))]
+    assert any(r.startswith("Vial sizes 5, 10 and 20 g are inferred") for r in dp.review)
+    # A site that gives its stocked vials answers it: 40 g/400 mL only -> 85 mL of one 40 g vial.
+    profile = {
+        **IVIG_SELECTED,
+        "formulary": {
+            "immune-globulin-iv-10": {"presentations": [{"content": "40 g", "volume": "400 mL"}]}
+        },
+    }
+    dp = prep(build(case_data(weight="8.6 kg", age_months=12), profile=profile), "IVIG-1")
+    assert draws(dp) == [("40 g/400 mL vial", 1, D(85))]
+    assert not any("inferred" in r for r in dp.review)
+    assert "institution profile (presentations)" in dp.sources
+
+
+def test_an_as_needed_dose_counts_against_the_profiles_fluid_limit():
+    # SEIZ-1 levetiracetam, once as needed: 60 mg/kg x 3 kg = 180 mg (10 mg steps) = 1.8 mL of
+    # 100 mg/mL, added to 100 mL (Keppra label): 101.8 mL, 101.8 / 3 = 33.9 mL/kg in one dose.
+    # A site's 20 mL/kg a day must see it (an as-needed dose was left out of the fluid).
+    profile = {"preparation": {"fluid_warning_ml_per_kg_per_day": 20}}
+    dp = prep(
+        build(case_data(weight="3 kg", age_months=1, height=None), profile=profile),
+        "SEIZ-1-LEVETIRACETAM",
+    )
+    assert ml(dp.final_volume) == D("101.8")
+    assert ml(dp.fluid_per_day) == D("101.8")
+    assert any(
+        "33.9 mL/kg a day of this medication is over the profile's 20 mL/kg a day" in r
+        for r in dp.review
+    )
+
+
 def test_peramivir_at_38_kg():
     # 11 years, enteral route unavailable: 12 mg/kg x 38 kg = 456 mg (under 600 mg; 1 mg steps).
     # Three 200 mg vials (600 mg, waste 144 mg): 20 + 20 mL and 56 mg / 10 mg/mL = 5.6 mL:
@@ -281,16 +342,48 @@ def test_lorazepam_is_diluted_with_an_equal_volume():
     assert units.to_decimal(dp.final_concentration, units.mg_per_mL) == D(1)
     # The label text seen names no diluent: the block says so.
     assert any(r.startswith("Diluent per pharmacy procedure") for r in dp.review)
+    # Its preservative (Hospira label: 2% benzyl alcohol) is on the block.
+    assert any("2% benzyl alcohol" in h for h in dp.handling)
+
+
+def test_an_im_dose_is_drawn_from_the_most_concentrated_presentation():
+    # 0.3 mg/kg x 14.2 kg = 4.26 mg -> 4.3 mg. Over all three vials the least waste would be the
+    # 10 mg/10 mL (1 mg/mL) vial: 4.3 mL into a toddler's muscle. For IM only the 5 mg/mL vials
+    # count: 25 mg/5 mL (waste 20.7 mg) before 50 mg/10 mL (waste 45.7 mg): 4.3 / 5 = 0.86 mL.
+    dp = prep(build(case_data(weight="14.2 kg")), "SEIZ-1-MIDAZOLAM-IM")
+    assert draws(dp) == [("25 mg/5 mL vial", 1, D("0.86"))]
+    assert ml(dp.final_volume) == D("0.86")
+    # 45 kg: 13.5 mg capped at 10 mg (SEIZ-1): 2 mL of 5 mg/mL, not 10 mL of 1 mg/mL.
+    dp = prep(build(case_data(weight="45 kg")), "SEIZ-1-MIDAZOLAM-IM")
+    assert draws(dp) == [("25 mg/5 mL vial", 1, D(2))]
+    # The IV dose still takes the least waste over every vial: 0.2 mg/kg x 14.2 = 2.84 -> 2.8 mg
+    # from the 10 mg/10 mL vial, 2.8 mL.
+    dp = prep(build(case_data(weight="14.2 kg")), "SEIZ-1-MIDAZOLAM-IV")
+    assert draws(dp) == [("10 mg/10 mL vial", 1, D("2.8"))]
 
 
 def test_an_im_volume_over_the_sites_limit_is_flagged():
-    # 0.3 mg/kg x 14.2 kg = 4.26 mg -> 4.3 mg. The least waste is the 10 mg/10 mL (1 mg/mL) vial:
-    # 4.3 mL in one IM injection. No rule or label gives an IM volume limit; a site's 3 mL flags it.
+    # 4.3 mg as 0.86 mL of 5 mg/mL (above). No rule or label gives an IM volume limit; a site's
+    # 0.5 mL flags it.
     data = case_data(weight="14.2 kg")
-    assert ml(prep(build(data), "SEIZ-1-MIDAZOLAM-IM").drug_volume) == D("4.3")
-    profile = {"formulary": {"midazolam-inj": {"im_volume_max": "3 mL"}}}
+    profile = {"formulary": {"midazolam-inj": {"im_volume_max": "0.5 mL"}}}
     dp = prep(build(data, profile=profile), "SEIZ-1-MIDAZOLAM-IM")
-    assert any("IM injection is 4.3 mL, over the profile's 3 mL" in r for r in dp.review)
+    assert any("IM injection is 0.86 mL, over the profile's 0.5 mL" in r for r in dp.review)
+
+
+def test_a_volume_a_syringe_cannot_measure_is_rounded_to_0_01_ml_and_flagged():
+    # 0.1 mg/kg x 21 kg = 2.1 mg (ROUND-1 0.1 mg). 2 x 2 mg and 1 x 4 mg both waste 1.9 mg; the
+    # fewest is the 4 mg/1 mL vial: 2.1 / 4 = 0.525 mL, which a 1 mL syringe (0.01 mL marks)
+    # cannot measure: drawn as 0.53 mL = 2.12 mg, and the block says so.
+    dp = prep(build(case_data(weight="21 kg")), "SEIZ-1-LORAZEPAM")
+    assert draws(dp) == [("4 mg/1 mL vial", 1, D("0.53"))]
+    assert any("0.525 mL is drawn as 0.53 mL (2.12 mg instead of 2.1 mg)" in r for r in dp.review)
+    # Methylprednisolone 30 mg/kg x 4.5 kg = 135 mg: 4 x 40 mg (waste 25 mg); the last vial
+    # gives 15 mg = 0.375 mL, drawn as 0.38 mL (15.2 mg), flagged.
+    data = case_data(weight="4.5 kg", height=None, age_months=4)
+    dp = prep(build(data, profile=MP_PROFILE), "MP-1")
+    assert draws(dp) == [("40 mg/1 mL vial", 3, D(1)), ("40 mg/1 mL vial", 1, D("0.38"))]
+    assert any("0.375 mL is drawn as 0.38 mL" in r for r in dp.review)
 
 
 def test_fosphenytoin_dose_rate_is_checked_against_the_boxed_warning():
@@ -320,6 +413,31 @@ def test_containers_least_waste_then_fewest():
     assert choose_containers(D(1000), [D(40), D(125), D(500), D(1000)]) == (0, 0, 0, 1)
     assert choose_containers(D("8.5"), [D(5), D(10), D(20), D(40)]) == (0, 1, 0, 0)
     assert choose_containers(D("0.1"), [D(2), D(4)]) == (1, 0)
+
+
+def test_a_sites_container_limit_replaces_an_absurd_number_of_vials():
+    # 30 mg/kg x 14.2 kg = 426 -> 425 mg (5 mg steps). Least waste over 40, 125, 500 and 1,000 mg:
+    # 440 = 11 x 40 mg (waste 15); 445 = 125 + 8 x 40 (waste 20, 9 vials); 500 = one vial (waste
+    # 75). Eleven reconstitutions for one dose: a site may cap the containers (no rule or label
+    # gives a number). At 3: the least waste with at most 3 containers is 500 mg (1 vial; 4 x 125
+    # would be 4): 425 / 125 mg/mL = 3.4 mL.
+    assert choose_containers(D(425), [D(40), D(125), D(500), D(1000)]) == (11, 0, 0, 0)
+    assert choose_containers(D(425), [D(40), D(125), D(500), D(1000)], 3) == (0, 0, 1, 0)
+    data = case_data(weight="14.2 kg")
+    dp = prep(build(data, profile=MP_PROFILE), "MP-1")
+    assert dp.containers == 11
+    capped = {"formulary": {"methylprednisolone-iv": {**MP_FORMULARY, "containers_max": 3}}}
+    dp = prep(build(data, profile=capped), "MP-1")
+    assert draws(dp) == [("500 mg/4 mL vial", 1, D("3.4"))]
+    assert dp.waste == units.Quantity(D(75), units.mg)
+    assert "containers_max" in " ".join(dp.sources)
+    # A limit no choice meets is a review reason, with the least-waste choice kept.
+    tiny = {"formulary": {"tocilizumab-iv": {"containers_max": 1}}}
+    dp = prep(build(case_data(weight="100 kg", age_months=480), profile=tiny), "TCZ-1")
+    assert dp.containers == 2
+    assert any("over the profile's 1" in r for r in dp.review)
+    with pytest.raises(InputError, match="containers_max"):
+        build(data, profile={"formulary": {"tocilizumab-iv": {"containers_max": 0}}})
 
 
 def test_titration_time_by_hand():
@@ -381,3 +499,34 @@ def test_json_carries_the_same_preparation():
     assert tcz["final_concentration"] == {"value": 7.16, "unit": "mg/mL"}
     assert [c["count"] for c in tcz["containers"]] == [1, 1, 1]
     assert tcz["prepared_at"] is None and tcz["beyond_use"][0]["until"] is None
+
+
+def test_json_names_a_fosphenytoin_vial_content_in_mg_pe():
+    # CEREBYX: 100 mg PE/2 mL and 500 mg PE/10 mL. A bare "500 mg" would read as fosphenytoin
+    # sodium (1.5 mg of it is 1 mg PE): the content carries the dose's unit, as the dose does.
+    os_ = build(case_data(weight="14.2 kg"), profile={"selection": {"SEIZ-1-FOSPHENYTOIN": True}})
+    doc = json.loads(orderset.render(os_, "json"))
+    (fos,) = [o for o in doc["orders"] if o["id"] == "SEIZ-1-FOSPHENYTOIN"]
+    containers = fos["preparation"]["pharmacy"]["containers"]
+    assert {c["content"]["unit"] for c in containers} == {"mg PE"}
+    assert [c["content"]["value"] for c in containers] == [100, 100]
+
+
+def test_beyond_use_times_are_on_the_sites_clock_across_a_daylight_saving_change():
+    # Tocilizumab diluted in 0.9% sodium chloride: 24 hours (ACTEMRA label). Prepared at 00:30 on
+    # 2026-11-01 in New York (-04:00), the night the clocks go back at 02:00: 24 hours later the
+    # wall clock reads 23:30 (-05:00) on 2026-11-01. Printed as "2026-11-02 00:30 -04:00" a
+    # nurse reads the wall clock and uses the bag an hour past its beyond-use time.
+    when = dt.datetime.fromisoformat("2026-11-01T00:30:00-04:00")
+    profile = {"preparation": {"time_zone": "America/New_York"}}
+    os_ = build(case_data(weight="14.2 kg"), profile=profile)
+    doc = json.loads(orderset.render(os_, "json", prepared_at=when))
+    tcz = next(o for o in doc["orders"] if o["id"] == "TCZ-1")["preparation"]["pharmacy"]
+    assert tcz["beyond_use"][0]["until"] == "2026-11-01T23:30:00-05:00"
+    # Without a zone the time keeps the preparation time's offset: the same instant.
+    plain = build(case_data(weight="14.2 kg"))
+    doc = json.loads(orderset.render(plain, "json", prepared_at=when))
+    tcz = next(o for o in doc["orders"] if o["id"] == "TCZ-1")["preparation"]["pharmacy"]
+    assert tcz["beyond_use"][0]["until"] == "2026-11-02T00:30:00-04:00"
+    with pytest.raises(InputError, match=r"preparation\.time_zone"):
+        build(case_data(weight="14.2 kg"), profile={"preparation": {"time_zone": "Mars/Olympus"}})

@@ -24,6 +24,7 @@ import orderset
 from orderset import units
 from orderset.cli import bundled_examples
 from orderset.engine import build_formulary, load_settings
+from orderset.preparation import im_presentations
 from orderset.renderers import worksheet
 from orderset.renderers.hl7 import build_messages
 from orderset.testing import build, case_data, fresh_host
@@ -68,7 +69,10 @@ def check_preparations(order_set) -> int:
                 drawn += d.count * amount
             assert drawn == dose, o.id
             assert data is not None and data.presentations
-            _check_least_waste(o.id, dose, unit, dp, data.presentations)
+            stocked = data.presentations
+            if dp.route == "IM":  # the smallest injection volume first: the strongest vials
+                stocked = im_presentations(stocked, unit)
+            _check_least_waste(o.id, dose, unit, dp, stocked)
         if dp.final_concentration is not None and data is not None:
             conc = _dec(dp.final_concentration, units.mg_per_mL)
             high, low = data.concentration_max, data.concentration_min

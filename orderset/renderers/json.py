@@ -33,7 +33,7 @@ from orderset.model import (
     Timing,
     TitrationStep,
 )
-from orderset.preparation import beyond_use_at, concentration_label
+from orderset.preparation import beyond_use_at, concentration_label, local_time
 from orderset.rules import RULES_VERSION
 from orderset.timing import hours_text
 
@@ -99,7 +99,11 @@ def pharmacy(dp: DosePreparation | None, prepared_at: dt.datetime | None) -> dic
             {
                 "container": d.description,
                 "count": d.count,
-                "content": quantity(d.content),
+                # In the dose's unit and label: a fosphenytoin vial holds "500 mg PE", never a
+                # bare "500 mg" (the label's per-mL, not per-vial, dosing-error warning).
+                "content": quantity(
+                    units.exact(d.content).to(units.drug_unit(dp.dose_unit)), dp.dose_unit
+                ),
                 "volume": quantity(d.volume),
                 "withdraw_each": quantity(d.withdraw),
                 "amount_each": quantity(d.amount, dp.dose_unit),
@@ -344,6 +348,9 @@ def _timing(t: Timing | None) -> dict[str, Any] | None:
 def to_json_dict(order_set: OrderSet, prepared_at: dt.datetime | None = None) -> dict[str, Any]:
     """The JSON document as plain Python data (dicts, lists, str, int, float, bool, None)."""
     case = order_set.case
+    prepared = prepared_at
+    if prepared is not None:
+        prepared = local_time(prepared, order_set.settings)
     return {
         "schema": SCHEMA,
         "orderset_version": __version__,
@@ -360,7 +367,7 @@ def to_json_dict(order_set: OrderSet, prepared_at: dt.datetime | None = None) ->
         "severity": _severity(order_set.severity),
         "renal": _renal(order_set.renal),
         "alerts": [_alert(a) for a in order_set.alerts],
-        "orders": [_order(o, prepared_at) for o in order_set.orders],
+        "orders": [_order(o, prepared) for o in order_set.orders],
         "plugins": [
             {"name": p.name, "version": p.version, "source": p.source} for p in order_set.plugins
         ],

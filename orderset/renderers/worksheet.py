@@ -20,7 +20,13 @@ from orderset import units
 from orderset._version import __version__
 from orderset.formatting import format_number, format_quantity
 from orderset.model import DosePreparation, Order, OrderSet
-from orderset.preparation import PER_PHARMACY, SECTION, beyond_use_at, concentration_label
+from orderset.preparation import (
+    PER_PHARMACY,
+    SECTION,
+    beyond_use_at,
+    concentration_label,
+    local_time,
+)
 from orderset.renderers import html as sheet
 from orderset.rules import RULES_VERSION
 
@@ -30,8 +36,9 @@ STYLESHEETS = ("sheet.css", "worksheet.css")
 
 
 def preparation_time(order_set: OrderSet, when: dt.datetime | None) -> dt.datetime:
-    """When the doses are prepared: `when` if given, else the order set's assessment time."""
-    return when or order_set.case.assessed_at
+    """When the doses are prepared: `when` if given, else the order set's assessment time, on
+    the site's clock when the profile names its time zone."""
+    return local_time(when or order_set.case.assessed_at, order_set.settings)
 
 
 def prepared_orders(order_set: OrderSet) -> list[tuple[Order, DosePreparation]]:
@@ -80,11 +87,11 @@ def _final(dp: DosePreparation) -> str:
     return text
 
 
-def _fluid(dp: DosePreparation, order_set: OrderSet) -> str | None:
+def _fluid(dp: DosePreparation, order_set: OrderSet, prn: bool = False) -> str | None:
     if dp.fluid_per_day is None or dp.fluid_per_kg_per_day is None:
         return None
     text = (
-        f"{format_quantity(dp.fluid_per_day)} a day"
+        f"{format_quantity(dp.fluid_per_day)} a day{' if given as ordered' if prn else ''}"
         f" ({format_number(units.to_decimal(dp.fluid_per_kg_per_day, units.mL_per_kg), 1)}"
         " mL/kg a day)"
     )
@@ -131,7 +138,7 @@ def block(
         "final": _final(dp),
         "rate": _rate(dp) if dp.route == "IV" else "not an infusion",
         "infuse_over": _q(dp.infuse_over) if dp.route == "IV" else "not an infusion",
-        "fluid": _fluid(dp, order_set),
+        "fluid": _fluid(dp, order_set, prn=order.prn is not None),
         "beyond_use": _beyond_use(dp, when),
         "light": light,
         "filter": dp.filter or "none stated in the formulary",
