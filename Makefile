@@ -5,6 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 #: Debian fonts for the order sheet's CJK, Thai and Devanagari names (see $(STAMP)).
 SHEET_FONTS := fonts-noto-cjk fonts-tlwg-loma-ttf fonts-lohit-deva
+#: The demo's preparation time (the example is assessed 2026-11-22 06:00 -05:00), so `make demo`
+#: writes the same worksheet and labels every time.
+DEMO_PREPARED := 2026-11-22T08:30-05:00
 #: Debian's Chromium for the browser tests of `orderset serve` (tests/test_service_browser.py).
 BROWSER := chromium chromium-driver
 #: `make serve`: where the service listens (loopback only unless told otherwise).
@@ -52,9 +55,13 @@ demo: $(STAMP)
 	$(BIN)/orderset build examples/toddler-shock-brainstem.json --format json -o out/toddler-shock-brainstem.json
 	$(BIN)/orderset build examples/toddler-shock-brainstem.json --format hl7 -o out/toddler-shock-brainstem.hl7
 	$(BIN)/orderset build examples/toddler-shock-brainstem.json --format pdf -o out/toddler-shock-brainstem.pdf
+	$(BIN)/orderset build examples/toddler-shock-brainstem.json --format worksheet --prepared-at $(DEMO_PREPARED) -o out/toddler-shock-brainstem-worksheet.pdf
+	$(BIN)/orderset build examples/toddler-shock-brainstem.json --format labels --prepared-at $(DEMO_PREPARED) -o out/toddler-shock-brainstem-labels.pdf
 	@echo "wrote out/toddler-shock-brainstem.json"
 	@echo "wrote out/toddler-shock-brainstem.hl7"
-	@echo "wrote out/toddler-shock-brainstem.pdf"
+	@echo "wrote out/toddler-shock-brainstem.pdf (the admission order sheet)"
+	@echo "wrote out/toddler-shock-brainstem-worksheet.pdf (the pharmacy preparation worksheet)"
+	@echo "wrote out/toddler-shock-brainstem-labels.pdf (dose labels)"
 
 serve: $(STAMP)
 	$(BIN)/orderset serve --host $(SERVE_HOST) --port $(SERVE_PORT)
