@@ -23,14 +23,11 @@ EXAMPLE = "2026-11-22T08:30-05:00"
 
 
 def parse_prepared_at(text: str, field: str = "prepared_at") -> dt.datetime:
-    """An ISO 8601 date and time with its UTC offset, never a bare local time."""
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(
-            field, f"{text!r} is not an ISO 8601 date and time (e.g. {EXAMPLE})"
-        ) from None
-    return check_prepared_at(value, field)
+    """An ISO 8601 date and time with its UTC offset, never a bare local time: parsed as the
+    case's `assessed_at` (`orderset.loader.parse_datetime`)."""
+    from orderset.loader import parse_datetime
+
+    return parse_datetime(text, field)
 
 
 def check_prepared_at(value: dt.datetime, field: str = "prepared_at") -> dt.datetime:
