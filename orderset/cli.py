@@ -101,7 +101,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     build.add_argument(
         "--label-layout",
-        choices=LABEL_LAYOUTS,
+        choices=preptime.LABEL_LAYOUTS,
         default=None,
         help="labels: 'sheet' (10 labels of 4 x 2 inches on a Letter page) or 'single'"
         " (one label per page, for a label printer); default sheet",
@@ -202,10 +202,6 @@ _DECIMAL = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,6})?|\.[0-9]{1,6}")
 MAX_JOBS = 64
 
 
-#: `--label-layout` choices (orderset.renderers.labels).
-LABEL_LAYOUTS = preptime.LABEL_LAYOUTS
-#: Formats whose beyond-use times need a preparation time (default: the build time).
-PREPARATION_FORMATS = preptime.PHARMACY_FORMATS
 #: The command-line flag of each render option (`orderset.renderers.Renderer.options`).
 OPTION_FLAGS = {
     "prepared_at": "--prepared-at",
@@ -262,7 +258,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     given = _given_options(args)
     if len(args.cases) > 1 or (output and os.path.isdir(output)):
         return _build_batch(args, given)
-    if args.format in ("pdf", *PREPARATION_FORMATS) and not output and sys.stdout.isatty():
+    if args.format in ("pdf", *preptime.PHARMACY_FORMATS) and not output and sys.stdout.isatty():
         raise InputError("-o", "a PDF cannot be shown on a terminal; give a file (-o sheet.pdf)")
     if output:
         check_target(output)  # before any work: a refused target costs nothing
@@ -311,7 +307,7 @@ def _option_values(args: argparse.Namespace, given: Sequence[str]) -> dict[str, 
     options: dict[str, Any] = {}
     if "prepared_at" in given:
         options["prepared_at"] = args.prepared_at
-    elif args.format in PREPARATION_FORMATS:
+    elif args.format in preptime.PHARMACY_FORMATS:
         options["prepared_at"] = preptime.now()
     if "label_layout" in given:
         options["label_layout"] = args.label_layout

@@ -75,12 +75,9 @@ def message_time(text: str | None) -> dt.datetime | None:
     """`--message-time`: an ISO date and time with its UTC offset, as `assessed_at`."""
     if text is None:
         return None
-    from orderset.loader import _datetime
+    from orderset.loader import parse_datetime
 
-    try:
-        return _datetime(text, dt.datetime)
-    except InputError as exc:
-        raise InputError("--message-time", exc.reason) from None
+    return parse_datetime(text, "--message-time")
 
 
 def now() -> dt.datetime:

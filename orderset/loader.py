@@ -89,9 +89,9 @@ _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ISO_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.,+\-Zz]+")
 
 
-def _year_in_range(value: dt.date) -> None:
+def _year_in_range(value: dt.date, field: str = "") -> None:
     if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise InputError("", f"year {value.year} is outside {MIN_YEAR} to {MAX_YEAR}")
+        raise InputError(field, f"year {value.year} is outside {MIN_YEAR} to {MAX_YEAR}")
 
 
 def _date(value: Any, _type: Any) -> dt.date:
@@ -105,21 +105,28 @@ def _date(value: Any, _type: Any) -> dt.date:
     return parsed
 
 
-def _datetime(value: Any, _type: Any) -> dt.datetime:
+def parse_datetime(value: Any, field: str = "") -> dt.datetime:
+    """An ISO 8601 date and time with its UTC offset, never a bare local time: the one parser
+    of `assessed_at` and the other case times, `--message-time` and `--prepared-at`. `field`
+    names the input in the error ("" inside a case: cattrs adds the path)."""
     if not isinstance(value, str):
-        raise InputError("", f"{value!r} is not a date and time")
+        raise InputError(field, f"{value!r} is not a date and time")
     try:
         if not _ISO_DATETIME.fullmatch(value):
             raise ValueError(value)
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
         raise InputError(
-            "", f"{value!r} is not a date and time (e.g. 2026-11-22T06:00:00-05:00)"
+            field, f"{value!r} is not a date and time (e.g. 2026-11-22T06:00:00-05:00)"
         ) from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise InputError("", f"{value!r} has no UTC offset (e.g. 2026-11-22T06:00:00-05:00)")
-    _year_in_range(parsed)
+        raise InputError(field, f"{value!r} has no UTC offset (e.g. 2026-11-22T06:00:00-05:00)")
+    _year_in_range(parsed, field)
     return parsed
+
+
+def _datetime(value: Any, _type: Any) -> dt.datetime:
+    return parse_datetime(value)
 
 
 def _literal(value: Any, type_: Any) -> Any:

@@ -47,6 +47,17 @@ class Presentation:
         return units.exact(self.content) / units.exact(self.volume)
 
 
+def containers(
+    unit: units.UnitLike, *pairs: tuple[float, float], kind: str = "vial"
+) -> tuple[Presentation, ...]:
+    """Presentations of one kind from (content in `unit`, volume in mL) pairs, as a plugin
+    writes a label's sizes: `containers(units.mg, (80, 4), (200, 10))`."""
+    return tuple(
+        Presentation(units.Quantity(amount, unit), units.Quantity(ml, units.mL), kind)
+        for amount, ml in pairs
+    )
+
+
 @frozen
 class Storage:
     """How long a prepared dose keeps under one storage condition (beyond-use time)."""

@@ -23,14 +23,11 @@ EXAMPLE = "2026-11-22T08:30-05:00"
 
 
 def parse_prepared_at(text: str, field: str = "prepared_at") -> dt.datetime:
-    """An ISO 8601 date and time with its UTC offset, never a bare local time."""
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(
-            field, f"{text!r} is not an ISO 8601 date and time (e.g. {EXAMPLE})"
-        ) from None
-    return check_prepared_at(value, field)
+    """An ISO 8601 date and time with its UTC offset, never a bare local time: parsed as the
+    case's `assessed_at` (`orderset.loader.parse_datetime`)."""
+    from orderset.loader import parse_datetime
+
+    return parse_datetime(text, field)
 
 
 def check_prepared_at(value: dt.datetime, field: str = "prepared_at") -> dt.datetime:
@@ -47,27 +44,16 @@ def check_label_layout(layout: str, field: str = "label_layout") -> str:
     return layout
 
 
-def check_options(
-    fmt: str,
-    prepared_at: object | None,
-    label_layout: object | None,
-    *,
-    prepared_field: str = "prepared_at",
-    layout_field: str = "label_layout",
-) -> None:
-    """Refuse an option the format would ignore, naming the option as the caller calls it
-    (`orderset.renderers.check_options`: each renderer lists the options it takes)."""
+def check_options(fmt: str, prepared_at: object | None, label_layout: object | None) -> None:
+    """Refuse an option the format would ignore, naming it (`orderset.renderers.check_options`:
+    each renderer lists the options it takes)."""
     from orderset.renderers import BUILTIN_FORMATS
     from orderset.renderers import check_options as check_render_options
 
-    names = {"prepared_at": prepared_field, "label_layout": layout_field}
     given = [n for n, v in (("prepared_at", prepared_at), ("label_layout", label_layout)) if v]
-    if not given or fmt not in BUILTIN_FORMATS:
-        return  # a plugin's format: `orderset.render` checks its options with its renderer
-    try:
+    # A plugin's format is left to `orderset.render`, which checks it with its renderer.
+    if given and fmt in BUILTIN_FORMATS:
         check_render_options(fmt, given)
-    except InputError as exc:
-        raise InputError(names.get(exc.field, exc.field), exc.reason) from None
 
 
 def now() -> dt.datetime:

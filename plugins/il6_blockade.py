@@ -23,12 +23,12 @@ from orderset.plugin import (
     Order,
     Preparation,
     PrepData,
-    Presentation,
     Product,
     Rule,
     Section,
     Settings,
     Storage,
+    containers,
     format_number,
     format_quantity,
     hookimpl,
@@ -88,10 +88,7 @@ TCZ1_PREP_SOURCE = (
 )
 TCZ1_PREPARATION = PrepData(
     source=TCZ1_PREP_SOURCE,
-    presentations=tuple(
-        Presentation(units.Quantity(mg, units.mg), units.Quantity(ml, units.mL))
-        for mg, ml in ((80, 4), (200, 10), (400, 20))
-    ),
+    presentations=containers(units.mg, (80, 4), (200, 10), (400, 20)),
     diluents=("0.9% sodium chloride", "0.45% sodium chloride"),
     infusion_minutes_min=60,
     infusion_minutes_max=60,

@@ -25,13 +25,13 @@ from orderset.plugin import (
     Order,
     Preparation,
     PrepData,
-    Presentation,
     Product,
     Rule,
     Section,
     Setting,
     Settings,
     TitrationStep,
+    containers,
     format_number,
     format_quantity,
     hookimpl,
@@ -78,10 +78,7 @@ IVIG1_PREP_SOURCE = (
 )
 IVIG1_PREPARATION = PrepData(
     source=IVIG1_PREP_SOURCE,
-    presentations=tuple(
-        Presentation(units.Quantity(g, units.g), units.Quantity(ml, units.mL))
-        for g, ml in ((5, 50), (10, 100), (20, 200), (40, 400))
-    ),
+    presentations=containers(units.g, (5, 50), (10, 100), (20, 200), (40, 400)),
     diluents=(),
     # notes/product-labels.md 3a: only the 40 g/400 mL vial was seen (openFDA NDC 44206-439);
     # 5, 10 and 20 g are inferred from the package codes and an institutional formulary, so

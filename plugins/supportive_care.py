@@ -44,13 +44,13 @@ from orderset.plugin import (
     OrderKind,
     Preparation,
     PrepData,
-    Presentation,
     Product,
     Rule,
     Section,
     Setting,
     Settings,
     Storage,
+    containers,
     format_number,
     format_quantity,
     hookimpl,
@@ -411,21 +411,12 @@ def orderset_settings() -> list[Setting]:
 # ---- preparation facts (notes/product-labels.md; only what was seen in a US label) -----------
 
 
-def _amounts(
-    unit: Any, *pairs: tuple[float, float], kind: str = "vial"
-) -> tuple[Presentation, ...]:
-    return tuple(
-        Presentation(units.Quantity(amount, unit), units.Quantity(ml, units.mL), kind)
-        for amount, ml in pairs
-    )
-
-
 # Lorazepam Injection USP (Hospira) US label: 2 mg/mL and 4 mg/mL in 1 mL single-dose vials;
 # refrigerate and protect from light; dilute with an equal volume just before IV use and mix
 # by gently inverting, not shaking. Diluents, rate and beyond-use time only in secondary texts.
 LORAZEPAM_PREPARATION = PrepData(
     source="Lorazepam Injection USP (Hospira) US label",
-    presentations=_amounts(units.mg, (2, 1), (4, 1)),
+    presentations=containers(units.mg, (2, 1), (4, 1)),
     equal_volume_dilution=True,
     protect_from_light=True,
     handling=(
@@ -439,7 +430,7 @@ LORAZEPAM_PREPARATION = PrepData(
 # 50 mg/10 mL vials. Diluents, storage and stability only in secondary texts.
 MIDAZOLAM_PREPARATION = PrepData(
     source="Midazolam Injection USP (Hospira) US label",
-    presentations=_amounts(units.mg, (10, 10), (25, 5), (50, 10)),
+    presentations=containers(units.mg, (10, 10), (25, 5), (50, 10)),
     handling=(
         "Contains 1% benzyl alcohol (Hospira label): weigh it in neonates and premature infants.",
     ),
@@ -449,7 +440,7 @@ MIDAZOLAM_PREPARATION = PrepData(
 # 15 mg/mL; a 15-minute infusion; the diluted solution keeps 4 hours at 15 to 30 C.
 LEVETIRACETAM_PREPARATION = PrepData(
     source="KEPPRA (levetiracetam) injection US label (copy)",
-    presentations=_amounts(units.mg, (500, 5)),
+    presentations=containers(units.mg, (500, 5)),
     diluents=("0.9% sodium chloride", "lactated Ringer's", "5% dextrose"),
     diluent_volume=units.Quantity(100, units.mL),
     concentration_max=units.Quantity(15, units.mg_per_mL),
@@ -462,7 +453,7 @@ LEVETIRACETAM_PREPARATION = PrepData(
 # concentration limits and the diluted solution's beyond-use time only in secondary texts.
 FOSPHENYTOIN_PREPARATION = PrepData(
     source="CEREBYX (fosphenytoin) US label, sections 16.1 and 16.2 and boxed warning",
-    presentations=_amounts(units.mg, (100, 2), (500, 10)),
+    presentations=containers(units.mg, (100, 2), (500, 10)),
     # Boxed warning: never faster than 150 mg PE/min; in children 2 mg PE/kg/min or 150 mg
     # PE/min, whichever is slower (checked again on the prepared dose, independently of SEIZ-1).
     dose_rate_max=units.Quantity(150, units.mg / units.minute),
@@ -476,7 +467,7 @@ FOSPHENYTOIN_PREPARATION = PrepData(
 # 513 mEq/L, 1,027 mOsmol/L; hypertonic solutions of 600 mOsmol/L or more may damage veins.
 SALINE_3_PREPARATION = PrepData(
     source="3% Sodium Chloride Injection USP (Baxter VIAFLEX) US label",
-    presentations=_amounts(units.mL, (500, 500), kind="bag"),
+    presentations=containers(units.mL, (500, 500), kind="bag"),
     handling=(
         "Hypertonic, about 1,027 mOsmol/L: solutions of 600 mOsmol/L or more may damage"
         " veins (label).",

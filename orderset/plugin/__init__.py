@@ -44,7 +44,7 @@ from orderset.orders import (
     rule_calculation,
 )
 from orderset.plugin.hookspecs import hookimpl, hookspec
-from orderset.prepdata import PrepData, Presentation, Storage
+from orderset.prepdata import PrepData, Presentation, Storage, containers
 from orderset.renderers import Renderer
 from orderset.rules import DoseBand, MedicationRule, Rule
 from orderset.settings import Setting, Settings
@@ -78,6 +78,7 @@ __all__ = [
     "Settings",
     "Storage",
     "TitrationStep",
+    "containers",
     "daily_dose",
     "dose_label",
     "fixed_dose",

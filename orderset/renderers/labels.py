@@ -29,7 +29,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from orderset.errors import InputError, OrdersetError
+from orderset import preptime
+from orderset.errors import OrdersetError
 from orderset.formatting import format_quantity
 from orderset.model import DosePreparation, Order, OrderSet
 from orderset.preparation import PER_PHARMACY, beyond_use_at, concentration_label
@@ -38,7 +39,6 @@ from orderset.renderers import worksheet
 
 TEMPLATE = "labels.html.j2"
 STYLESHEET = "labels.css"
-LAYOUTS = ("sheet", "single")
 LABELS_PER_SHEET = 10
 #: Data Matrix module size: 0.4 mm is well above what bedside imagers resolve.
 MODULE_MM = 0.4
@@ -156,11 +156,7 @@ def _earliest(dp: DosePreparation, when: dt.datetime) -> list[str]:
 
 
 def labels_context(order_set: OrderSet, when: dt.datetime, label_layout: str) -> dict[str, Any]:
-    layout = label_layout
-    if layout not in LAYOUTS:
-        raise InputError(
-            "layout", f"{layout!r} is not a label layout (one of: {', '.join(LAYOUTS)})"
-        )
+    layout = preptime.check_label_layout(label_layout)
     items = [label(order_set, o, dp, when) for o, dp in worksheet.prepared_orders(order_set)]
     per_page = LABELS_PER_SHEET if layout == "sheet" else 1
     pages = [items[i : i + per_page] for i in range(0, len(items), per_page)] or [[]]
