@@ -314,6 +314,16 @@ def _example(what: str) -> str:
 #: the pint unit behind it. "mg PE" (phenytoin equivalents) is a mass for arithmetic and keeps
 #: its own label so it is never printed as plain mg.
 DRUG_UNITS: dict[str, pint.Unit] = {"mg": mg, "g": g, "mcg": mcg, "mL": mL, "mg PE": mg}
+#: The same labels as (UCUM code, display text), for the HL7 and FHIR renderers. "mg PE" has no
+#: UCUM unit: the amount is sent in mg and the text (and a note) say phenytoin equivalents.
+UCUM_DRUG_UNITS: dict[str, tuple[str, str]] = {
+    "mg": ("mg", "mg"),
+    "g": ("g", "g"),
+    "mcg": ("ug", "mcg"),
+    "mL": ("mL", "mL"),
+    "mg PE": ("mg", "mg PE"),
+}
+PHENYTOIN_EQUIVALENTS = "mg PE"
 
 
 def drug_unit(label: str) -> pint.Unit:

@@ -60,16 +60,9 @@ LOCAL_GROUP = "urn:orderset:placer-group-number"
 #: rules version: the PlanDefinition (`orderset definition --format fhir`) must use this URL.
 PLAN_DEFINITION_URL = "urn:orderset:PlanDefinition:ane-orderset"
 
-#: Drug-unit labels (orderset.units.DRUG_UNITS) as (UCUM code, `unit` text). "mg PE" has no
-#: UCUM unit: the value is sent in mg (UCUM code mg) with `unit` "mg PE" and a note.
-UCUM_DRUG_UNITS: dict[str, tuple[str, str]] = {
-    "mg": ("mg", "mg"),
-    "g": ("g", "g"),
-    "mcg": ("ug", "mcg"),
-    "mL": ("mL", "mL"),
-    "mg PE": ("mg", "mg PE"),
-}
-PHENYTOIN_EQUIVALENTS = "mg PE"
+#: Drug units as UCUM: the value of an "mg PE" dose is sent in mg with `unit` "mg PE" and a note.
+UCUM_DRUG_UNITS = units.UCUM_DRUG_UNITS
+PHENYTOIN_EQUIVALENTS = units.PHENYTOIN_EQUIVALENTS
 PHENYTOIN_NOTE = (
     "Dose is in phenytoin equivalents (mg PE); the UCUM code is mg because UCUM has no unit for"
     " phenytoin equivalents."

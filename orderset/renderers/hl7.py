@@ -54,16 +54,9 @@ from orderset.renderers.hl7_encoding import (
 from orderset.rules import RULES_VERSION
 from orderset.vocab import FREQUENCIES, ROUTES
 
-#: Drug-unit labels (orderset.units.DRUG_UNITS) as (UCUM code, display text). "mg PE" has no
-#: UCUM unit: the amount is sent in mg and the text and an NTE say phenytoin equivalents.
-UCUM_DRUG_UNITS: dict[str, tuple[str, str]] = {
-    "mg": ("mg", "mg"),
-    "g": ("g", "g"),
-    "mcg": ("ug", "mcg"),
-    "mL": ("mL", "mL"),
-    "mg PE": ("mg", "mg PE"),
-}
-PHENYTOIN_EQUIVALENTS = "mg PE"
+#: Drug units as UCUM: an "mg PE" amount is sent in mg, and the text and an NTE say so.
+UCUM_DRUG_UNITS = units.UCUM_DRUG_UNITS
+PHENYTOIN_EQUIVALENTS = units.PHENYTOIN_EQUIVALENTS
 
 SEX_CODES = {"female": "F", "male": "M", "other": "O", "unknown": "U"}  # HL7 table 0001
 #: OBR-24 diagnostic service section (HL7 table 0074) by order kind.
