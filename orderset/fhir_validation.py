@@ -79,6 +79,19 @@ MEDICATION_REQUEST_INTENT = frozenset(
         "option",
     }
 )
+#: FHIR's observation-status value set, which DetectedIssue.status binds to as well.
+_OBSERVATION_STATUS = frozenset(
+    {
+        "registered",
+        "preliminary",
+        "final",
+        "amended",
+        "corrected",
+        "cancelled",
+        "entered-in-error",
+        "unknown",
+    }
+)
 REQUIRED_CODES: dict[str, frozenset[str]] = {
     "RequestGroup.status": REQUEST_STATUS,
     "RequestGroup.intent": REQUEST_INTENT,
@@ -93,30 +106,8 @@ REQUIRED_CODES: dict[str, frozenset[str]] = {
     "action.groupingBehavior": frozenset({"visual-group", "logical-group", "sentence-group"}),
     "action.requiredBehavior": frozenset({"must", "could", "must-unless-documented"}),
     "doseAndRate.type": frozenset({"calculated", "ordered"}),
-    "Observation.status": frozenset(
-        {
-            "registered",
-            "preliminary",
-            "final",
-            "amended",
-            "corrected",
-            "cancelled",
-            "entered-in-error",
-            "unknown",
-        }
-    ),
-    "DetectedIssue.status": frozenset(
-        {
-            "registered",
-            "preliminary",
-            "final",
-            "amended",
-            "corrected",
-            "cancelled",
-            "entered-in-error",
-            "unknown",
-        }
-    ),
+    "Observation.status": _OBSERVATION_STATUS,
+    "DetectedIssue.status": _OBSERVATION_STATUS,
     "DetectedIssue.severity": frozenset({"high", "moderate", "low"}),
     "AllergyIntolerance.clinicalStatus": frozenset({"active", "inactive", "resolved"}),
     "AllergyIntolerance.verificationStatus": frozenset(
