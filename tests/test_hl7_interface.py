@@ -29,6 +29,7 @@ from orderset.renderers.hl7 import (
     render_batch,
 )
 from orderset.renderers.hl7_charset import to_ascii
+from orderset.renderers.hl7_conformance import DEMO_ENCOUNTER
 from orderset.renderers.json import to_json_dict
 from orderset.testing import build
 from tests.hl7_helpers import batch_messages, segments, strict
@@ -36,17 +37,8 @@ from tests.hl7_helpers import batch_messages, segments, strict
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
 TODDLER = ROOT / "examples" / "toddler-shock-brainstem.json"
-ENCOUNTER = {
-    "location": {"point_of_care": "PICU", "room": "4", "bed": "12", "facility": "NORTH"},
-    "attending": "A. Smith",
-    "visit_number": "V20261122-7",
-    "ordering_provider": {
-        "id": "1234567893",
-        "family_name": "Okafor",
-        "given_name": "Ada",
-        "id_authority": "NPI",
-    },
-}
+#: Every new encounter field (issue 14), the same as the conformance page's demonstration.
+ENCOUNTER = DEMO_ENCOUNTER
 ASCII = {"hl7": {"character_set": "ASCII"}}
 
 
