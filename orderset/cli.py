@@ -249,7 +249,7 @@ def _jobs(text: str) -> int:
 def _cmd_build(args: argparse.Namespace) -> int:
     from orderset.engine import build_order_set
     from orderset.loader import load_case
-    from orderset.output import check_target, write_atomic
+    from orderset.output import check_target
     from orderset.plugin.host import make_host
     from orderset.renderers import render
     from orderset.settings import profile_arguments
@@ -282,12 +282,19 @@ def _cmd_build(args: argparse.Namespace) -> int:
         raise hl7_cli.named(exc, args.replaces) from None
     if options.get("replaces") is not None and b"\rMSH|" not in data:
         print(f"orderset: nothing changed since {args.replaces}: no message", file=sys.stderr)
+    _emit(output, data)
+    return EXIT_OK
+
+
+def _emit(output: str | None, data: bytes) -> None:
+    """`data` to the output file (written atomically), or to stdout when there is none."""
     if output:
+        from orderset.output import write_atomic
+
         write_atomic(output, data)
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
-    return EXIT_OK
 
 
 def _given_options(args: argparse.Namespace) -> list[str]:
@@ -407,7 +414,7 @@ def _cmd_rules(args: argparse.Namespace) -> int:
 
 
 def _cmd_definition(args: argparse.Namespace) -> int:
-    from orderset.output import check_target, write_atomic
+    from orderset.output import check_target
     from orderset.renderers.fhir_definition import render_definition
     from orderset.settings import profile_arguments
 
@@ -415,11 +422,7 @@ def _cmd_definition(args: argparse.Namespace) -> int:
     if output:
         check_target(output)
     data = render_definition(**profile_arguments(args.profile))
-    if output:
-        write_atomic(output, data)
-    else:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+    _emit(output, data)
     return EXIT_OK
 
 
